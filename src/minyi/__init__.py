@@ -1,0 +1,3 @@
+"""Minyi (民意): the platform for citizens' and enterprises' requests to city government."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,424 @@
+"""The REST API (django-ninja): thin; every change goes through `minyi.tickets.actions`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from minyi.api import schemas as s
+from minyi.api.auth import StaffAuth, StaffOrPublicAuth, issue_token
+from minyi.core import clock
+from minyi.core.errors import DomainError, InvalidInput, NotAuthenticated
+from minyi.core.ratelimit import check_rate
+from minyi.org.actors import Actor, requester_actor
+from minyi.org.models import Category, Region, Unit
+from minyi.tickets import access, actions
+from minyi.tickets.choices import OPEN_STATUSES, Channel, Status
+from minyi.tickets.intake import clean_submission
+from minyi.tickets.models import Ticket
+from minyi.tickets.timeline import latest_rating, public_timeline, staff_timeline
+
+api = NinjaAPI(
+    title="Minyi API",
+    version="1",
+    description="The REST API of Minyi (民意), the platform for citizens' requests to city government.",
+    urls_namespace="api",
+)
+staff = StaffAuth()
+staff_or_public = StaffOrPublicAuth()
+ERRORS = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut, 429: s.ErrorOut}
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(part) for part in first.get("loc", []) if part not in ("body", "payload", "query", "path")]
+    body = {
+        "code": "invalid",
+        "message": _("The request is not valid: %(detail)s") % {"detail": first.get("msg", "")},
+        "field": ".".join(loc) or None,
+    }
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request, {"code": "not_authenticated", "message": _("Please log in.")}, status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError):
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.auth  # type: ignore[attr-defined,return-value]
+
+
+# --- authentication and the caller -----------------------------------------------------------
+
+
+@api.post("/auth/token", response={200: s.TokenOut, **ERRORS}, tags=["auth"])
+def token(request: HttpRequest, payload: s.TokenIn):
+    """Exchange a staff username and password for a bearer token."""
+    check_rate(request, "login", limit=10)
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None or not user.is_active:
+        raise NotAuthenticated(_("Wrong username or password."), "invalid_credentials")
+    key, expires = issue_token(user)
+    return {"token": key, "expires_at": expires}
+
+
+def _unit_out(unit: Unit) -> dict[str, Any]:
+    return {
+        "id": unit.pk, "code": unit.code, "name": unit.name, "kind": unit.kind,
+        "parent_id": unit.parent_id, "region_id": unit.region_id,
+    }
+
+
+@api.get("/me", response={200: s.MeOut, **ERRORS}, auth=staff, tags=["auth"])
+def me(request: HttpRequest):
+    actor = _actor(request)
+    access.require_staff(actor)
+    unit = Unit.objects.filter(pk=actor.unit_id).first() if actor.unit_id else None
+    return {
+        "id": actor.user.pk,
+        "username": actor.user.get_username(),
+        "display_name": actor.label,
+        "roles": sorted(actor.roles),
+        "unit": _unit_out(unit) if unit else None,
+    }
+
+
+# --- the organisation ------------------------------------------------------------------------
+
+
+@api.get("/units", response=list[s.UnitOut], tags=["organisation"])
+def units(request: HttpRequest):
+    return [_unit_out(u) for u in Unit.objects.filter(active=True).order_by("code")]
+
+
+@api.get("/categories", response=list[s.CategoryOut], tags=["organisation"])
+def categories(request: HttpRequest):
+    nodes = list(Category.objects.filter(active=True).order_by("code"))
+    by_id = {c.pk: c for c in nodes}
+
+    def path(c: Category) -> str:
+        names = [c.name]
+        while c.parent_id and c.parent_id in by_id:
+            c = by_id[c.parent_id]
+            names.append(c.name)
+        return " / ".join(reversed(names))
+
+    return [
+        {
+            "id": c.pk, "code": c.code, "name": c.name, "path": path(c), "level": c.level,
+            "parent_id": c.parent_id, "default_type": c.default_type, "default_unit_id": c.default_unit_id,
+        }
+        for c in nodes
+    ]
+
+
+@api.get("/regions", response=list[s.RegionOut], tags=["organisation"])
+def regions(request: HttpRequest):
+    """Districts and their streets (the gazetteer used for a ticket's location)."""
+    return list(Region.objects.order_by("code").values("id", "code", "name", "kind", "parent_id"))
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+def _summary(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "status": ticket.status,
+        "status_label": str(Status(ticket.status).label),
+        "type": ticket.type,
+        "urgent": ticket.urgent,
+        "title": ticket.title,
+        "channel": ticket.channel,
+        "category_id": ticket.category_id,
+        "category": ticket.category.name,
+        "district": ticket.district.name,
+        "street": ticket.street.name if ticket.street else None,
+        "lead_unit_id": ticket.lead_unit_id,
+        "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
+        "created_at": ticket.created_at,
+        "due_at": ticket.due_at,
+        "overdue": ticket.status in OPEN_STATUSES and ticket.due_at < clock.now(),
+    }
+
+
+def _reply_out(reply) -> dict[str, Any]:
+    return {"text": reply.text, "unit": reply.unit.name if reply.unit else None, "direct": reply.direct, "created_at": reply.created_at}
+
+
+def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
+    contact = access.access_requester_contact(actor, ticket)
+    data = _summary(ticket)
+    data.update(
+        text=ticket.text,
+        address=ticket.address,
+        latitude=float(ticket.latitude) if ticket.latitude is not None else None,
+        longitude=float(ticket.longitude) if ticket.longitude is not None else None,
+        assisting_units=[_unit_out(u) for u in ticket.assisting_units.all()],
+        requester={
+            "anonymous": ticket.anonymous,
+            "kind": ticket.requester_kind,
+            "name": contact["name"],
+            "phone": contact["phone"],
+            "enterprise_name": ticket.enterprise_name,
+            "contact_allowed": ticket.contact_allowed,
+        },
+        attachments=[
+            {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size,
+             "url": f"/console/attachments/{a.token}"}
+            for a in ticket.attachments.all()
+        ],
+        replies=[_reply_out(r) for r in ticket.replies.select_related("unit")],
+        rating=latest_rating(ticket),
+        dispatched_at=ticket.dispatched_at,
+        signed_at=ticket.signed_at,
+        replied_at=ticket.replied_at,
+        closed_at=ticket.closed_at,
+        available_actions=access.available_transitions(actor, ticket),
+    )
+    return data
+
+
+TICKET_IN_SCHEMA = s.TicketIn.model_json_schema()
+
+
+@api.post(
+    "/tickets",
+    response={201: s.TicketCreatedOut, **ERRORS},
+    auth=staff_or_public,
+    tags=["tickets"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": TICKET_IN_SCHEMA},
+                "multipart/form-data": {
+                    "schema": {
+                        **TICKET_IN_SCHEMA,
+                        "properties": {
+                            **TICKET_IN_SCHEMA["properties"],
+                            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                    }
+                },
+            },
+        }
+    },
+)
+def create_ticket(request: HttpRequest):
+    """File a request. Staff (intake agents) with a token; anyone without one (public channel,
+    rate-limited). Send JSON, or multipart/form-data with `attachments` (images, PDF)."""
+    actor = _actor(request)
+    if actor.is_staff_user:
+        access.require_staff(actor)
+    else:
+        check_rate(request, "submit")
+    if request.content_type == "multipart/form-data":
+        data: dict[str, Any] = request.POST.dict()
+        files = request.FILES.getlist("attachments")
+    else:
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise InvalidInput(_("The body must be JSON."), "invalid_json") from None
+        if not isinstance(data, dict):
+            raise InvalidInput(_("The body must be a JSON object."), "invalid_json")
+        files = []
+    channel = Channel.API
+    if actor.is_staff_user and data.get("channel"):
+        channel = str(data["channel"])
+    submission = clean_submission(data, files, channel=channel)
+    ticket, code = actions.submit(actor, submission)
+    return 201, {"id": ticket.pk, "number": ticket.number, "access_code": code, "status": ticket.status, "due_at": ticket.due_at}
+
+
+class TicketFilter(Schema):
+    status: str | None = None
+    unit_id: int | None = None
+    type: str | None = None
+    category_id: int | None = None
+    district: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+def filtered_tickets(actor: Actor, f: TicketFilter):
+    tickets = access.access_ticket_queryset(actor)
+    if f.status:
+        statuses = [x for x in f.status.split(",") if x]
+        bad = [x for x in statuses if x not in Status.values]
+        if bad:
+            raise InvalidInput(_("Unknown status."), "invalid_status", field="status")
+        tickets = tickets.filter(status__in=statuses)
+    if f.unit_id:
+        tickets = tickets.filter(lead_unit_id=f.unit_id)
+    if f.type:
+        tickets = tickets.filter(type=f.type)
+    if f.category_id:
+        tickets = tickets.filter(
+            Q(category_id=f.category_id)
+            | Q(category__parent_id=f.category_id)
+            | Q(category__parent__parent_id=f.category_id)
+        )
+    if f.district:
+        tickets = tickets.filter(Q(district__code=f.district) | Q(district__name=f.district))
+    if f.overdue is not None:
+        now = clock.now()
+        tickets = tickets.filter(status__in=OPEN_STATUSES, due_at__lt=now) if f.overdue else tickets.exclude(status__in=OPEN_STATUSES, due_at__lt=now)
+    if f.q:
+        tickets = tickets.filter(Q(title__icontains=f.q) | Q(number=f.q.strip()))
+    return tickets
+
+
+@api.get("/tickets", response={200: s.TicketPageOut, **ERRORS}, auth=staff, tags=["tickets"])
+def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
+    """Tickets the caller may see, newest first, filtered and paginated."""
+    actor = _actor(request)
+    access.require_staff(actor)
+    page_size = max(1, min(filters.page_size, 100))
+    tickets = filtered_tickets(actor, filters).select_related("category", "district", "street", "lead_unit").order_by("-created_at", "-id")
+    paginator = Paginator(tickets, page_size)
+    page = paginator.get_page(filters.page)
+    return {"count": paginator.count, "page": page.number, "page_size": page_size, "results": [_summary(t) for t in page]}
+
+
+@api.get("/tickets/{ticket_id}", response={200: s.TicketOut, **ERRORS}, auth=staff, tags=["tickets"])
+def get_ticket(request: HttpRequest, ticket_id: int):
+    actor = _actor(request)
+    return _detail(actor, access.access_ticket(actor, ticket_id))
+
+
+@api.get("/tickets/{ticket_id}/events", response={200: list[s.EventOut], **ERRORS}, auth=staff, tags=["tickets"])
+def ticket_events(request: HttpRequest, ticket_id: int):
+    """The ticket's whole timeline: every transition with actor, role, time and states."""
+    actor = _actor(request)
+    ticket = access.access_ticket(actor, ticket_id)
+    return [
+        {
+            "id": e.pk, "kind": e.kind, "actor": e.actor_label, "actor_role": e.actor_role,
+            "unit": e.unit.name if e.unit else None, "from_status": e.from_status,
+            "to_status": e.to_status, "note": e.note, "data": e.data, "public": e.public,
+            "created_at": e.created_at,
+        }
+        for e in staff_timeline(ticket)
+    ]
+
+
+def _after(actor: Actor, ticket: Ticket) -> dict[str, Any]:
+    return _detail(actor, access.access_ticket(actor, ticket.pk))
+
+
+TRANSITION = {"response": {200: s.TicketOut, **ERRORS}, "auth": staff, "tags": ["transitions"]}
+
+
+@api.post("/tickets/{ticket_id}/direct_answer", **TRANSITION)
+def direct_answer(request: HttpRequest, ticket_id: int, payload: s.TextIn):
+    """Answer a consultation from the knowledge base and close it (直接答复)."""
+    actor = _actor(request)
+    return _after(actor, actions.direct_answer(actor, ticket_id, payload.text))
+
+
+@api.post("/tickets/{ticket_id}/dispatch", **TRANSITION)
+def dispatch(request: HttpRequest, ticket_id: int, payload: s.DispatchIn):
+    """Dispatch to a lead unit, optionally with assisting units (派单)."""
+    actor = _actor(request)
+    ticket = actions.dispatch(actor, ticket_id, payload.unit_id, assisting_unit_ids=payload.assisting_unit_ids, note=payload.note)
+    return _after(actor, ticket)
+
+
+@api.post("/tickets/{ticket_id}/sign", **TRANSITION)
+def sign(request: HttpRequest, ticket_id: int, payload: s.NoteIn | None = None):
+    """The lead unit signs for the ticket (签收)."""
+    actor = _actor(request)
+    return _after(actor, actions.sign(actor, ticket_id, note=payload.note if payload else ""))
+
+
+@api.post("/tickets/{ticket_id}/return", **TRANSITION)
+def return_ticket(request: HttpRequest, ticket_id: int, payload: s.ReturnIn):
+    """The lead unit returns a wrongly dispatched ticket to the dispatcher (退单)."""
+    actor = _actor(request)
+    return _after(actor, actions.return_ticket(actor, ticket_id, reason_code=payload.reason_code, note=payload.note))
+
+
+@api.post("/tickets/{ticket_id}/reply", **TRANSITION)
+def reply(request: HttpRequest, ticket_id: int, payload: s.TextIn):
+    """The lead unit replies to the requester (答复)."""
+    actor = _actor(request)
+    return _after(actor, actions.reply(actor, ticket_id, payload.text))
+
+
+@api.post("/tickets/{ticket_id}/rate", **TRANSITION)
+def rate(request: HttpRequest, ticket_id: int, payload: s.RateIn):
+    """Platform staff record the requester's rating from a return visit (回访)."""
+    actor = _actor(request)
+    return _after(actor, actions.rate(actor, ticket_id, rating=payload.rating, comment=payload.comment))
+
+
+@api.post("/tickets/{ticket_id}/close", **TRANSITION)
+def close(request: HttpRequest, ticket_id: int, payload: s.NoteIn | None = None):
+    """Close a replied ticket (办结), e.g. when the rating window has passed."""
+    actor = _actor(request)
+    return _after(actor, actions.close(actor, ticket_id, note=payload.note if payload else ""))
+
+
+# --- the requester ---------------------------------------------------------------------------
+
+
+def track_data(ticket: Ticket) -> dict[str, Any]:
+    """What a requester sees of their ticket (shared with the portal)."""
+    return {
+        "number": ticket.number,
+        "status": ticket.status,
+        "status_label": str(Status(ticket.status).label),
+        "type": ticket.type,
+        "title": ticket.title,
+        "created_at": ticket.created_at,
+        "due_at": ticket.due_at,
+        "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
+        "replies": [_reply_out(r) for r in ticket.replies.select_related("unit")],
+        "rating": latest_rating(ticket),
+        "can_rate": ticket.status == Status.REPLIED,
+        "timeline": public_timeline(ticket),
+    }
+
+
+@api.get("/track/{number}", response={200: s.TrackOut, **ERRORS}, tags=["requester"])
+def track(request: HttpRequest, number: str, code: str):
+    """Follow a ticket with its number and the access code given at submission."""
+    check_rate(request, "track")
+    return track_data(access.access_track(number, code))
+
+
+@api.post("/track/{number}/rate", response={200: s.TrackOut, **ERRORS}, tags=["requester"])
+def track_rate(request: HttpRequest, number: str, payload: s.TrackRateIn):
+    """The requester rates the reply (满意 / 基本满意 / 不满意)."""
+    check_rate(request, "track")
+    ticket = actions.rate(requester_actor(), None, rating=payload.rating, comment=payload.comment, code=payload.code, number=number)
+    return track_data(ticket)
+

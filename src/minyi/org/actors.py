@@ -1,0 +1,62 @@
+"""Who is acting: a staff user with roles and a unit, the requester, or the platform itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from minyi.org.models import CITY_WIDE_ROLES, Role, StaffProfile
+
+#: Pseudo-roles that are not staff groups.
+REQUESTER = "requester"
+SYSTEM = "system"
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: Any = None  # django.contrib.auth user, or None for the requester and the system
+    roles: frozenset[str] = field(default_factory=frozenset)
+    unit_id: int | None = None
+    label: str = ""
+
+    @property
+    def is_staff_user(self) -> bool:
+        return self.user is not None
+
+    @property
+    def city_wide(self) -> bool:
+        return bool(self.roles & CITY_WIDE_ROLES)
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+def actor_for_user(user: Any) -> Actor:
+    """The roles of a staff user are their groups named after a Role; superusers are admins."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Actor(roles=frozenset({PUBLIC}), label=PUBLIC)
+    cached = getattr(user, "_minyi_actor", None)
+    if cached is not None:
+        return cached
+    valid = set(Role.values)
+    roles = {name for name in user.groups.values_list("name", flat=True) if name in valid}
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    profile = StaffProfile.objects.filter(user=user).only("unit_id", "display_name").first()
+    actor = Actor(
+        user=user,
+        roles=frozenset(roles),
+        unit_id=profile.unit_id if profile else None,
+        label=(profile.display_name if profile and profile.display_name else user.get_username()),
+    )
+    user._minyi_actor = actor
+    return actor
+
+
+def requester_actor() -> Actor:
+    return Actor(roles=frozenset({REQUESTER}), label=REQUESTER)
+
+
+def system_actor() -> Actor:
+    return Actor(roles=frozenset({SYSTEM}), label=SYSTEM)

@@ -1,0 +1,16 @@
+"""Settings for the test suite: the production settings with test-only defaults."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("MINYI_DATA_DIR", tempfile.mkdtemp(prefix="minyi-test-"))
+os.environ.setdefault("HUEY_IMMEDIATE", "1")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "*")
+
+from minyi.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MINYI_PUBLIC_RATE_LIMIT = 1000

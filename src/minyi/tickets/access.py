@@ -1,0 +1,134 @@
+"""The only ways to fetch a ticket or see a requester's personal data.
+
+Every view, API endpoint and action goes through these functions; nothing else filters
+tickets by permission.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from minyi.core.errors import Forbidden, NotAuthenticated, NotFound
+from minyi.org.actors import PUBLIC, SYSTEM, Actor
+from minyi.org.models import UNIT_ROLES
+from minyi.tickets import workflow
+from minyi.tickets.codes import access_code_matches, normalise_code
+from minyi.tickets.models import Ticket
+
+
+def access_ticket_queryset(actor: Actor) -> QuerySet[Ticket]:
+    """Every ticket `actor` may see: the whole city for platform roles, their unit's otherwise."""
+    tickets = Ticket.objects.all()
+    if actor.city_wide or SYSTEM in actor.roles:
+        return tickets
+    if actor.roles & UNIT_ROLES and actor.unit_id is not None:
+        return tickets.filter(
+            Q(lead_unit_id=actor.unit_id) | Q(assisting_units__id=actor.unit_id)
+        ).distinct()
+    return tickets.none()
+
+
+def require_staff(actor: Actor) -> None:
+    if SYSTEM in actor.roles:
+        return
+    if not actor.is_staff_user:
+        raise NotAuthenticated(_("Please log in."))
+    if not actor.roles:
+        raise Forbidden(_("Your account has no role on the platform."), "no_role")
+
+
+def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    require_staff(actor)
+    tickets = access_ticket_queryset(actor)
+    if for_update:
+        # Lock the row itself; visibility was checked on the same query.
+        visible = tickets.filter(pk=ticket_id).exists()
+        if not visible:
+            raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
+        return Ticket.objects.select_for_update().get(pk=ticket_id)
+    ticket = tickets.filter(pk=ticket_id).select_related(
+        "category", "district", "street", "lead_unit"
+    ).first()
+    if ticket is None:
+        raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
+    return ticket
+
+
+def access_track(number: str, code: str, *, for_update: bool = False) -> Ticket:
+    """The requester's way in: the ticket number and the access code given at submission.
+
+    A wrong number and a wrong code get the same answer, so neither can be probed alone.
+    """
+    refused = NotFound(_("The ticket number or access code is wrong."), "track_not_found")
+    number = (number or "").strip()
+    code = normalise_code(code or "")
+    if not number or not code:
+        raise refused
+    tickets = Ticket.objects.filter(number=number)
+    if for_update:
+        tickets = tickets.select_for_update()
+    ticket = tickets.first()
+    if ticket is None or not access_code_matches(code, ticket.access_code_hash):
+        raise refused
+    return ticket
+
+
+def transition_role(actor: Actor, ticket: Ticket, name: str) -> str:
+    """The role under which `actor` may take transition `name` on `ticket`, or Forbidden.
+
+    Checks the workflow table's roles and, for unit-scoped transitions, that the actor works
+    for the ticket's lead unit. The state is checked by the action (a Conflict, not a refusal).
+    """
+    role = workflow.role_for(name, actor.roles)
+    if role is None:
+        raise Forbidden(_("Your role may not do this."), "role_not_allowed")
+    transition = workflow.TRANSITIONS[name]
+    if transition.unit_scoped and role in UNIT_ROLES and ticket.lead_unit_id != actor.unit_id:
+        raise Forbidden(
+            _("Only the lead unit of this ticket may do this."), "not_lead_unit"
+        )
+    return role
+
+
+def available_transitions(actor: Actor, ticket: Ticket) -> list[str]:
+    """Exactly the transitions `actor` may take on `ticket` now (for pages and the API)."""
+    names = []
+    for name in workflow.available(ticket.status, actor.roles):
+        try:
+            transition_role(actor, ticket, name)
+        except Forbidden:
+            continue
+        if name == "direct_answer" and ticket.type != "consultation":
+            continue
+        names.append(name)
+    return names
+
+
+def access_requester_contact(actor: Actor, ticket: Ticket) -> dict[str, str]:
+    """The requester's name and phone as `actor` may see them.
+
+    Platform roles see them; handling units see them masked (they call through the platform);
+    nobody sees an anonymous requester.
+    """
+    if ticket.anonymous:
+        return {"name": _("Anonymous"), "phone": ""}
+    if actor.city_wide:
+        return {"name": ticket.requester_name, "phone": ticket.requester_phone}
+    return {"name": mask_name(ticket.requester_name), "phone": mask_phone(ticket.requester_phone)}
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) >= 7:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * len(phone)
+
+
+def mask_name(name: str) -> str:
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def is_public(actor: Actor) -> bool:
+    return PUBLIC in actor.roles

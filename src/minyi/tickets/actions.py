@@ -1,0 +1,311 @@
+"""Every change of a ticket's state, one function per transition.
+
+Each action: opens a transaction, locks the ticket row, checks permission (through
+`access`) and state (the workflow table), mutates and saves only the changed fields, appends
+one timeline event, and schedules notifications for after the commit. Web views, the REST API
+and background jobs call these; nothing else writes a ticket's state.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from minyi.core import clock
+from minyi.core.errors import Conflict, InvalidInput
+from minyi.org.actors import Actor
+from minyi.org.models import Unit
+from minyi.sla.policies import deadline
+from minyi.tickets import access, notify, workflow
+from minyi.tickets.choices import Rating, RequestType, Status
+from minyi.tickets.codes import hash_access_code, new_access_code, next_number
+from minyi.tickets.intake import Submission
+from minyi.tickets.models import (
+    Attachment,
+    Reply,
+    ReturnReason,
+    Ticket,
+    TicketEvent,
+    TicketRating,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _status_label(status: str) -> str:
+    return str(Status(status).label) if status in Status.values else status
+
+
+def _record(
+    ticket: Ticket,
+    kind: str,
+    actor: Actor,
+    role: str,
+    *,
+    from_status: str,
+    note: str = "",
+    unit: Unit | None = None,
+    data: dict[str, Any] | None = None,
+    public: bool = True,
+) -> TicketEvent:
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor.user,
+        actor_role=role,
+        actor_label=actor.label,
+        unit=unit,
+        from_status=from_status,
+        to_status=ticket.status,
+        note=note,
+        data=data or {},
+        public=public,
+        created_at=clock.now(),
+    )
+    transaction.on_commit(lambda: notify.event_committed(event.pk))
+    return event
+
+
+@contextmanager
+def _transition(actor: Actor, ticket_id: int, name: str) -> Iterator[tuple[Ticket, str]]:
+    """Lock the ticket, check who may act and that the state allows it; yield (ticket, role)."""
+    with transaction.atomic():
+        ticket = access.access_ticket(actor, ticket_id, for_update=True)
+        role = access.transition_role(actor, ticket, name)
+        _check_state(ticket, name)
+        yield ticket, role
+
+
+def _check_state(ticket: Ticket, name: str) -> None:
+    if not workflow.state_allows(name, ticket.status):
+        raise Conflict(
+            _("The ticket is now “%(status)s”; this action is no longer possible. Please reload.")
+            % {"status": _status_label(ticket.status)},
+            "invalid_state",
+        )
+
+
+def _required_text(value: str | None, field: str, max_length: int = 5000) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(_("Please write the text."), "required", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(
+            _("The text is too long (at most %(n)d characters).") % {"n": max_length},
+            "too_long", field=field,
+        )
+    return text
+
+
+# --- intake -------------------------------------------------------------------------------
+
+
+def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
+    """File a new request. Returns the ticket and its access code (shown once, stored hashed)."""
+    role = workflow.role_for("submit", actor.roles)
+    if role is None:
+        raise access.Forbidden(_("Your role may not do this."), "role_not_allowed")
+    code = new_access_code()
+    now = clock.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            number=next_number(clock.local_today()),
+            channel=submission.channel,
+            status=Status.SUBMITTED,
+            anonymous=submission.anonymous,
+            requester_kind=submission.requester_kind,
+            requester_name=submission.requester_name,
+            requester_phone=submission.requester_phone,
+            enterprise_name=submission.enterprise_name,
+            enterprise_credit_code=submission.enterprise_credit_code,
+            contact_allowed=submission.contact_allowed,
+            access_code_hash=hash_access_code(code),
+            type=submission.type,
+            urgent=submission.urgent,
+            category=submission.category,
+            district=submission.district,
+            street=submission.street,
+            address=submission.address,
+            latitude=submission.latitude,
+            longitude=submission.longitude,
+            title=submission.title,
+            text=submission.text,
+            created_at=now,
+            due_at=deadline(now, submission.type, submission.urgent),
+            created_by=actor.user,
+        )
+        for item in submission.files:
+            attachment = Attachment(
+                ticket=ticket,
+                token=secrets.token_hex(16),
+                name=item.name,
+                content_type=item.content_type,
+                extension=item.extension,
+                size=item.size,
+                uploaded_by=actor.user,
+            )
+            attachment.file.save(f"upload{item.extension}", item.upload, save=False)
+            attachment.save()
+        _record(
+            ticket, "submit", actor, role, from_status="",
+            data={"channel": ticket.channel, "attachments": len(submission.files)},
+        )
+    log.info("ticket %s submitted via %s", ticket.number, ticket.channel)
+    return ticket, code
+
+
+def direct_answer(actor: Actor, ticket_id: int, text: str) -> Ticket:
+    """The platform answers a consultation itself (knowledge base) and closes it."""
+    text = _required_text(text, "text")
+    with _transition(actor, ticket_id, "direct_answer") as (ticket, role):
+        if ticket.type != RequestType.CONSULTATION:
+            raise Conflict(
+                _("Only consultations can be answered directly by the platform."),
+                "not_a_consultation",
+            )
+        before = ticket.status
+        now = clock.now()
+        Reply.objects.create(ticket=ticket, text=text, author=actor.user, direct=True, created_at=now)
+        ticket.status = workflow.target_for("direct_answer")
+        ticket.replied_at = ticket.closed_at = now
+        ticket.save(update_fields=["status", "replied_at", "closed_at"])
+        _record(ticket, "direct_answer", actor, role, from_status=before, note=text)
+    return ticket
+
+
+# --- dispatch and the unit ------------------------------------------------------------------
+
+
+def dispatch(
+    actor: Actor,
+    ticket_id: int,
+    unit_id: int,
+    *,
+    assisting_unit_ids: list[int] | tuple[int, ...] = (),
+    note: str = "",
+) -> Ticket:
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=[unit_id, *assisting_unit_ids], active=True)}
+    unit = units.get(unit_id)
+    if unit is None:
+        raise InvalidInput(_("Please choose an active handling unit."), "invalid_unit", field="unit_id")
+    assisting = [units[pk] for pk in dict.fromkeys(assisting_unit_ids) if pk != unit_id and pk in units]
+    if len(assisting) != len({pk for pk in assisting_unit_ids if pk != unit_id}):
+        raise InvalidInput(_("An assisting unit is not valid."), "invalid_unit", field="assisting_unit_ids")
+    with _transition(actor, ticket_id, "dispatch") as (ticket, role):
+        before = ticket.status
+        ticket.status = workflow.target_for("dispatch")
+        ticket.lead_unit = unit
+        ticket.dispatched_at = clock.now()
+        ticket.signed_at = None
+        ticket.save(update_fields=["status", "lead_unit", "dispatched_at", "signed_at"])
+        ticket.assisting_units.set(assisting)
+        _record(
+            ticket, "dispatch", actor, role, from_status=before, note=note.strip(), unit=unit,
+            data={"unit": unit.name, "assisting": [u.name for u in assisting]},
+        )
+    return ticket
+
+
+def sign(actor: Actor, ticket_id: int, *, note: str = "") -> Ticket:
+    with _transition(actor, ticket_id, "sign") as (ticket, role):
+        before = ticket.status
+        ticket.status = workflow.target_for("sign")
+        ticket.signed_at = clock.now()
+        ticket.save(update_fields=["status", "signed_at"])
+        _record(ticket, "sign", actor, role, from_status=before, note=note.strip(), unit=ticket.lead_unit)
+    return ticket
+
+
+def return_ticket(actor: Actor, ticket_id: int, *, reason_code: str, note: str) -> Ticket:
+    """A unit hands a wrongly dispatched ticket back to the dispatcher (退单)."""
+    reason = ReturnReason.objects.filter(code=reason_code, active=True).first()
+    if reason is None:
+        raise InvalidInput(_("Please choose a reason for the return."), "invalid_reason", field="reason_code")
+    note = _required_text(note, "note", 2000)
+    with _transition(actor, ticket_id, "return") as (ticket, role):
+        before = ticket.status
+        unit = ticket.lead_unit
+        ticket.status = workflow.target_for("return")
+        ticket.save(update_fields=["status"])
+        _record(
+            ticket, "return", actor, role, from_status=before, note=note, unit=unit,
+            data={"reason_code": reason.code, "reason": reason.name}, public=False,
+        )
+    return ticket
+
+
+def reply(actor: Actor, ticket_id: int, text: str) -> Ticket:
+    text = _required_text(text, "text")
+    with _transition(actor, ticket_id, "reply") as (ticket, role):
+        before = ticket.status
+        now = clock.now()
+        Reply.objects.create(ticket=ticket, text=text, unit=ticket.lead_unit, author=actor.user, created_at=now)
+        ticket.status = workflow.target_for("reply")
+        ticket.replied_at = now
+        ticket.save(update_fields=["status", "replied_at"])
+        _record(ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit)
+    return ticket
+
+
+# --- the requester's rating and closure ----------------------------------------------------
+
+
+def rate(
+    actor: Actor,
+    ticket_id: int | None,
+    *,
+    rating: str,
+    comment: str = "",
+    code: str | None = None,
+    number: str | None = None,
+) -> Ticket:
+    """Rate the latest reply. The requester proves who they are with number and access code;
+    platform staff record a return visit's rating with their own login."""
+    if rating not in Rating.values:
+        raise InvalidInput(_("Please choose a rating."), "invalid_rating", field="rating")
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise InvalidInput(_("The comment is too long (at most 1000 characters)."), "too_long", field="comment")
+    with transaction.atomic():
+        if actor.is_staff_user and ticket_id is not None:
+            ticket = access.access_ticket(actor, ticket_id, for_update=True)
+        else:
+            ticket = access.access_track(number or "", code or "", for_update=True)
+        role = access.transition_role(actor, ticket, "rate")
+        _check_state(ticket, "rate")
+        latest = ticket.replies.order_by("-created_at", "-id").first()
+        if latest is None:  # cannot happen in the `replied` state; kept as a guard
+            raise Conflict(_("There is no reply to rate yet."), "no_reply")
+        before = ticket.status
+        now = clock.now()
+        TicketRating.objects.create(
+            ticket=ticket, reply=latest, rating=rating, comment=comment,
+            recorded_by=actor.user, created_at=now,
+        )
+        ticket.status = workflow.target_for("rate", rating)
+        fields = ["status"]
+        if ticket.status == Status.CLOSED:
+            ticket.closed_at = now
+            fields.append("closed_at")
+        ticket.save(update_fields=fields)
+        _record(
+            ticket, "rate", actor, role, from_status=before, note=comment,
+            data={"rating": rating, "return_visit": actor.is_staff_user},
+        )
+    return ticket
+
+
+def close(actor: Actor, ticket_id: int, *, note: str = "") -> Ticket:
+    with _transition(actor, ticket_id, "close") as (ticket, role):
+        before = ticket.status
+        ticket.status = workflow.target_for("close")
+        ticket.closed_at = clock.now()
+        ticket.save(update_fields=["status", "closed_at"])
+        _record(ticket, "close", actor, role, from_status=before, note=note.strip())
+    return ticket

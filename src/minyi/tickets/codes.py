@@ -1,0 +1,45 @@
+"""Ticket numbers and the requester's secret access code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db.models import F
+
+#: No 0/O, 1/I/L: the code is read out over the phone and typed on a phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10  # about 49 bits; guessing is further bounded by rate limits
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_access_code(code: str) -> str:
+    key = getattr(settings, "MINYI_ACCESS_CODE_KEY", settings.SECRET_KEY).encode()
+    return hmac.new(key, normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def access_code_matches(code: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_access_code(code), stored_hash)
+
+
+def next_number(day: dt.date) -> str:
+    """The next readable ticket number of `day`; call inside a transaction (the row stays locked)."""
+    from minyi.tickets.models import DailySequence
+
+    updated = DailySequence.objects.filter(day=day).update(last=F("last") + 1)
+    if not updated:
+        _, created = DailySequence.objects.get_or_create(day=day, defaults={"last": 1})
+        if not created:
+            DailySequence.objects.filter(day=day).update(last=F("last") + 1)
+    last = DailySequence.objects.values_list("last", flat=True).get(day=day)
+    return f"{day:%Y%m%d}-{last:06d}"

@@ -1,0 +1,265 @@
+"""The ticket, its attachments, replies, ratings and its append-only timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minyi.org.models import Category, Region, Unit
+from minyi.tickets.choices import (
+    Channel,
+    Rating,
+    RequesterKind,
+    RequestType,
+    Status,
+)
+
+
+class ReturnReason(models.Model):
+    """Why a unit returns a ticket (退单), as data the administrator edits."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("return reason")
+        verbose_name_plural = _("return reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DailySequence(models.Model):
+    """The last ticket number handed out on a day (numbers read 20261126-000123)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+
+    # The requester. Anonymous tickets keep no identity.
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    requester_kind = models.CharField(
+        _("requester kind"), max_length=16, choices=RequesterKind.choices,
+        default=RequesterKind.CITIZEN,
+    )
+    requester_name = models.CharField(_("requester name"), max_length=60, blank=True)
+    requester_phone = models.CharField(_("requester phone"), max_length=20, blank=True)
+    enterprise_name = models.CharField(_("enterprise name"), max_length=100, blank=True)
+    enterprise_credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True
+    )
+    contact_allowed = models.BooleanField(_("unit may contact the requester"), default=False)
+    access_code_hash = models.CharField(max_length=128, editable=False)
+
+    type = models.CharField(_("request type"), max_length=16, choices=RequestType.choices)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category")
+    )
+    district = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    street = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("street"),
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    title = models.CharField(_("title"), max_length=100)
+    text = models.TextField(_("text"))
+
+    lead_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="lead_tickets",
+        verbose_name=_("lead unit"),
+    )
+    assisting_units = models.ManyToManyField(
+        Unit, blank=True, related_name="assisting_tickets", verbose_name=_("assisting units")
+    )
+
+    created_at = models.DateTimeField(_("submitted at"), db_index=True)
+    due_at = models.DateTimeField(_("deadline"))
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("taken in by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="ticket_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(type__in=RequestType.values), name="ticket_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(anonymous=True)
+                | (models.Q(requester_name="") & models.Q(enterprise_credit_code="")),
+                name="ticket_anonymous_keeps_no_identity",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
+            models.Index(fields=["lead_unit", "status"], name="ticket_unit_status"),
+            models.Index(fields=["district", "status"], name="ticket_district_status"),
+            models.Index(fields=["due_at"], name="ticket_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never carries the uploaded file name (it may contain personal data).
+    return f"attachments/{instance.ticket.created_at:%Y/%m}/{instance.ticket.number}/{instance.token}{instance.extension}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(max_length=40)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveIntegerField()
+    public = models.BooleanField(
+        default=True, help_text=_("Visible to the requester (their own uploads and the reply's).")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reply(models.Model):
+    """The unit's answer to the requester (答复); the platform's direct answer is one too."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    text = models.TextField(_("reply"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    direct = models.BooleanField(_("direct answer by the platform"), default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+
+
+class TicketRating(models.Model):
+    """The requester's rating of a reply, online or from a return visit (回访)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ratings")
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="ratings")
+    rating = models.CharField(_("rating"), max_length=24, choices=Rating.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("Staff who recorded it on a return visit; empty when the requester rated online."),
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["reply"], name="one_rating_per_reply"),
+            models.CheckConstraint(
+                condition=models.Q(rating__in=Rating.values), name="rating_valid"
+            ),
+        ]
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class TicketEvent(models.Model):
+    """One row per transition (and per notable act): the timeline, audit trail and KPI source.
+
+    Rows are never updated or deleted.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=24)
+    actor_label = models.CharField(max_length=60, blank=True)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("The unit concerned (the unit dispatched to, the unit acting)."),
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=True, help_text=_("Shown to the requester."))
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_time")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("ticket events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("ticket events are append-only")
+
+
+class Notification(models.Model):
+    """A message to a staff user about a ticket event (shown in the console)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event_user"),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]

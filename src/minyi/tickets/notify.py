@@ -1,0 +1,60 @@
+"""Who hears about a ticket event. Runs after the commit, in the background worker.
+
+Delivery is idempotent: a notification is unique per (user, event), so running the job
+twice, or on two workers, creates each once. Log lines carry ticket numbers, never
+personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from huey.contrib.djhuey import db_task
+
+from minyi.org.models import Role
+
+log = logging.getLogger(__name__)
+
+
+def recipients(event) -> list[int]:
+    """User ids to notify of `event` (data-driven by the event kind)."""
+    users = get_user_model().objects.filter(is_active=True)
+    ticket = event.ticket
+    if event.kind == "dispatch":
+        unit_ids = [ticket.lead_unit_id, *ticket.assisting_units.values_list("id", flat=True)]
+        users = users.filter(
+            staff_profile__unit_id__in=unit_ids,
+            groups__name__in=[Role.HANDLER, Role.UNIT_LEADER],
+        )
+    elif event.kind == "return":
+        users = users.filter(groups__name=Role.DISPATCHER)
+    elif event.kind == "rate" and event.to_status == "under_review":
+        users = users.filter(groups__name=Role.SUPERVISOR)
+    else:
+        return []
+    return list(users.values_list("id", flat=True).distinct())
+
+
+@db_task(retries=3, retry_delay=10)
+def deliver(event_id: int) -> int:
+    from minyi.tickets.models import Notification, TicketEvent
+
+    event = TicketEvent.objects.select_related("ticket").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    user_ids = recipients(event)
+    Notification.objects.bulk_create(
+        [
+            Notification(user_id=uid, event=event, ticket=event.ticket, created_at=event.created_at)
+            for uid in user_ids
+        ],
+        ignore_conflicts=True,
+    )
+    log.info("ticket %s: %s notified %d staff", event.ticket.number, event.kind, len(user_ids))
+    return len(user_ids)
+
+
+def event_committed(event_id: int) -> None:
+    """Called by the actions after their transaction commits."""
+    deliver(event_id)

@@ -1,0 +1,52 @@
+"""How the timeline reads: labels for event kinds, and the part a requester sees."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from minyi.tickets.models import Ticket, TicketEvent
+
+EVENT_LABELS = {
+    "submit": _("Request received"),
+    "direct_answer": _("Answered directly by the platform"),
+    "dispatch": _("Dispatched to the handling unit"),
+    "sign": _("Signed for by the handling unit"),
+    "return": _("Returned to the dispatcher"),
+    "reply": _("Replied"),
+    "rate": _("Rated"),
+    "close": _("Closed"),
+}
+
+#: What a requester reads for a staff action: never staff names, never internal notes.
+PUBLIC_NOTE_KINDS = frozenset({"direct_answer", "reply", "rate"})
+
+
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+def staff_timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("unit").order_by("created_at", "id")
+
+
+def public_timeline(ticket: Ticket) -> list[dict]:
+    """The requester-visible timeline: public events, the unit's name but no staff names."""
+    rows = []
+    for event in ticket.events.filter(public=True).select_related("unit").order_by("created_at", "id"):
+        rows.append(
+            {
+                "kind": event.kind,
+                "label": event_label(event.kind),
+                "unit": event.unit.name if event.unit else None,
+                "to_status": event.to_status,
+                "note": event.note if event.kind in PUBLIC_NOTE_KINDS else "",
+                "created_at": event.created_at,
+            }
+        )
+    return rows
+
+
+def latest_rating(ticket: Ticket) -> str | None:
+    rating = ticket.ratings.order_by("-created_at", "-id").first()
+    return rating.rating if rating else None

@@ -1,0 +1,94 @@
+"""The ticket workflow as a pure table: states, transitions and who may take each.
+
+Nothing here touches the database. `actions.py` enforces the table (and unit scope, through
+`access.py`); tests read it row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minyi.org.actors import REQUESTER, SYSTEM
+from minyi.org.models import Role
+from minyi.tickets.choices import Rating, Status
+
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    targets: tuple[str, ...]  # the first is the usual target; see `target_for`
+    roles: frozenset[str]
+    #: True when a unit role may take it only on its own unit's ticket.
+    unit_scoped: bool = False
+
+
+def _t(name, sources, targets, roles, unit_scoped=False) -> Transition:
+    return Transition(name, frozenset(sources), tuple(targets), frozenset(roles), unit_scoped)
+
+
+S = Status
+R = Role
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        # Intake: an agent on the hotline, or the requester through the public channels.
+        _t("submit", [""], [S.SUBMITTED], [R.INTAKE_AGENT, R.DISPATCHER, PUBLIC]),
+        # The platform answers a consultation from the knowledge base and closes it.
+        _t("direct_answer", [S.SUBMITTED], [S.CLOSED], [R.INTAKE_AGENT, R.DISPATCHER]),
+        _t("dispatch", [S.SUBMITTED, S.RETURNED], [S.DISPATCHED], [R.DISPATCHER]),
+        _t("sign", [S.DISPATCHED], [S.IN_PROGRESS], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        _t("return", [S.DISPATCHED], [S.RETURNED], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        _t("reply", [S.IN_PROGRESS], [S.REPLIED], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        # The requester rates online; platform staff record a rating from a return visit (回访).
+        _t(
+            "rate",
+            [S.REPLIED],
+            [S.CLOSED, S.UNDER_REVIEW],
+            [REQUESTER, R.INTAKE_AGENT, R.SUPERVISOR],
+        ),
+        # Closing without (or after reviewing) a rating: the rating window ran out, or a
+        # dissatisfied rating was judged unreasonable.
+        _t("close", [S.REPLIED, S.UNDER_REVIEW], [S.CLOSED], [R.DISPATCHER, R.SUPERVISOR, SYSTEM]),
+    ]
+}
+
+#: The order in which actions are offered on a page.
+ORDER = tuple(TRANSITIONS)
+
+
+def target_for(name: str, rating: str | None = None) -> str:
+    """The state a transition leads to; a dissatisfied rating goes to review, others close."""
+    transition = TRANSITIONS[name]
+    if name == "rate":
+        return Status.UNDER_REVIEW if rating == Rating.DISSATISFIED else Status.CLOSED
+    return transition.targets[0]
+
+
+def role_for(name: str, roles: frozenset[str] | set[str]) -> str | None:
+    """The role under which someone holding `roles` may take the transition, or None.
+
+    When several of a person's roles qualify, the alphabetically first is recorded, so the
+    recorded role is stable.
+    """
+    allowed = TRANSITIONS[name].roles
+    for role in sorted(allowed):
+        if role in roles:
+            return role
+    return None
+
+
+def state_allows(name: str, status: str) -> bool:
+    return status in TRANSITIONS[name].sources
+
+
+def available(status: str, roles: frozenset[str] | set[str]) -> list[str]:
+    """Transitions that someone with `roles` may take from `status` (before unit scope)."""
+    return [
+        name
+        for name in ORDER
+        if state_allows(name, status) and role_for(name, roles) is not None
+    ]

@@ -1,0 +1,143 @@
+"""Named fixtures: a small organisation, one user per role, and helpers to drive tickets."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from minyi.org.actors import actor_for_user
+from minyi.org.models import Category, Region, Role, StaffProfile, Unit
+from minyi.tickets import actions
+from minyi.tickets.intake import clean_submission
+
+PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture
+def org(db):
+    """Two districts with streets, a platform centre, two bureaus and a street office."""
+    futian = Region.objects.create(code="440304", name="福田区", kind="district")
+    nanshan = Region.objects.create(code="440305", name="南山区", kind="district")
+    lianhua = Region.objects.create(code="440304001", name="莲花街道", kind="street", parent=futian)
+    yuehai = Region.objects.create(code="440305001", name="粤海街道", kind="street", parent=nanshan)
+    centre = Unit.objects.create(code="SZ12345", name="深圳市12345热线服务中心", kind="platform")
+    housing = Unit.objects.create(code="SZZJJ", name="深圳市住房和建设局", kind="city_bureau")
+    transport = Unit.objects.create(code="SZJTJ", name="深圳市交通运输局", kind="city_bureau")
+    street_office = Unit.objects.create(
+        code="FT-LH", name="福田区莲花街道办事处", kind="street", region=lianhua
+    )
+    urban = Category.objects.create(code="01", name="城乡建设")
+    property_mgmt = Category.objects.create(
+        code="0101", name="物业管理", parent=urban, default_type="complaint", default_unit=housing
+    )
+    traffic = Category.objects.create(code="02", name="交通运输")
+    bus = Category.objects.create(
+        code="0201", name="公交服务", parent=traffic, default_type="consultation", default_unit=transport
+    )
+    return {
+        "futian": futian, "nanshan": nanshan, "lianhua": lianhua, "yuehai": yuehai,
+        "centre": centre, "housing": housing, "transport": transport, "street_office": street_office,
+        "urban": urban, "property": property_mgmt, "traffic": traffic, "bus": bus,
+    }
+
+
+def make_user(username: str, roles: list[str], unit: Unit | None = None) -> User:
+    user = User.objects.create_user(username, password=PASSWORD)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    StaffProfile.objects.create(user=user, unit=unit, display_name=username)
+    return user
+
+
+@pytest.fixture
+def users(org):
+    """One user per role; `handler` and `leader` work for the housing bureau."""
+    return {
+        "agent": make_user("agent", [Role.INTAKE_AGENT], org["centre"]),
+        "dispatcher": make_user("dispatcher", [Role.DISPATCHER], org["centre"]),
+        "handler": make_user("handler", [Role.HANDLER], org["housing"]),
+        "leader": make_user("leader", [Role.UNIT_LEADER], org["housing"]),
+        "other_handler": make_user("other_handler", [Role.HANDLER], org["transport"]),
+        "supervisor": make_user("supervisor", [Role.SUPERVISOR], org["centre"]),
+        "cityleader": make_user("cityleader", [Role.CITY_LEADER], None),
+        "admin": make_user("admin", [Role.ADMIN], org["centre"]),
+    }
+
+
+@pytest.fixture
+def actors(users):
+    return {name: actor_for_user(user) for name, user in users.items()}
+
+
+def submission_data(org, **overrides) -> dict:
+    data = {
+        "type": "complaint",
+        "title": "小区电梯经常故障",
+        "text": "莲花北村12栋电梯近一个月故障五次，物业一直没有彻底维修，老人出行困难。",
+        "category_id": org["property"].pk,
+        "district": org["futian"].code,
+        "street": org["lianhua"].code,
+        "address": "莲花北村12栋",
+        "anonymous": False,
+        "contact_allowed": True,
+        "requester_name": "张三",
+        "requester_phone": "13800138000",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def new_ticket(org, actors):
+    """A factory: `new_ticket(status="dispatched", **fields)` walks a ticket there through the actions."""
+
+    def make(status: str = "submitted", **overrides):
+        submission = clean_submission(submission_data(org, **overrides), [], channel="hotline")
+        ticket, code = actions.submit(actors["agent"], submission)
+        steps = ["dispatched", "in_progress", "replied", "closed"]
+        if status == "returned":
+            actions.dispatch(actors["dispatcher"], ticket.pk, org["housing"].pk)
+            actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责")
+        elif status != "submitted":
+            for step in steps[: steps.index(status) + 1]:
+                if step == "dispatched":
+                    actions.dispatch(actors["dispatcher"], ticket.pk, org["housing"].pk)
+                elif step == "in_progress":
+                    actions.sign(actors["handler"], ticket.pk)
+                elif step == "replied":
+                    actions.reply(actors["handler"], ticket.pk, "已安排维保单位更换电梯主板，并于本周五前完成检测。")
+                elif step == "closed":
+                    actions.rate(_requester(), None, rating="satisfied", code=code, number=ticket.number)
+        ticket.refresh_from_db()
+        ticket.access_code = code
+        return ticket
+
+    return make
+
+
+def _requester():
+    from minyi.org.actors import requester_actor
+
+    return requester_actor()
+
+
+@pytest.fixture
+def api_client():
+    return Client()
+
+
+@pytest.fixture
+def token_for(users, api_client):
+    """`token_for("handler")` logs that user in through the API and returns auth headers."""
+
+    def login(name: str) -> dict:
+        response = api_client.post(
+            "/api/v1/auth/token",
+            {"username": users[name].username, "password": PASSWORD},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
+
+    return login
