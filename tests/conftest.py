@@ -141,3 +141,86 @@ def token_for(users, api_client):
         return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
 
     return login
+
+
+# --- shared by the domain and API suites (added; nothing above is renamed) --------------------
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def ticket_state(ticket_id: int) -> dict:
+    """What a refused action must leave unchanged: status, unit, timestamps and child rows."""
+    from minyi.tickets.models import Ticket
+
+    ticket = Ticket.objects.get(pk=ticket_id)
+    return {
+        "status": ticket.status,
+        "lead_unit_id": ticket.lead_unit_id,
+        "assisting": sorted(ticket.assisting_units.values_list("id", flat=True)),
+        "dispatched_at": ticket.dispatched_at,
+        "signed_at": ticket.signed_at,
+        "replied_at": ticket.replied_at,
+        "closed_at": ticket.closed_at,
+        "events": ticket.events.count(),
+        "replies": ticket.replies.count(),
+        "ratings": ticket.ratings.count(),
+    }
+
+
+@pytest.fixture
+def unchanged():
+    """`with unchanged(ticket): ...` asserts the block left the ticket exactly as it was."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def check(ticket):
+        before = ticket_state(ticket.pk)
+        yield
+        assert ticket_state(ticket.pk) == before
+
+    return check
+
+
+@pytest.fixture
+def api(api_client, token_for):
+    """`api("post", "/api/v1/tickets/1/sign", "handler", {...})`: a JSON call as that user
+    (None: no token). Tokens are fetched once per user and test."""
+    tokens: dict[str, dict] = {}
+
+    def call(method: str, path: str, who: str | None = None, data=None, **extra):
+        headers = {}
+        if who is not None:
+            if who not in tokens:
+                tokens[who] = token_for(who)
+            headers = tokens[who]
+        send = getattr(api_client, method)
+        if method in ("post", "put", "patch"):
+            return send(path, {} if data is None else data, content_type="application/json", **headers, **extra)
+        return send(path, data, **headers, **extra)
+
+    return call
+
+
+PERSONAL_DATA = ("13800138000", "张三")
+
+
+def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
+    """An error answer: the status, the body {"code", "message"[, "field"]}, no personal data."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) - {"field"} == {"code", "message"}, body
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str) and body["message"], body
+    for secret in PERSONAL_DATA:
+        assert secret not in body["message"], body
+    if field is not None:
+        assert body.get("field") == field, body
+    return body

@@ -248,7 +248,7 @@ def create_ticket(request: HttpRequest):
         if not isinstance(data, dict):
             raise InvalidInput(_("The body must be a JSON object."), "invalid_json")
         files = []
-    channel = Channel.API
+    channel: str = Channel.API
     if actor.is_staff_user and data.get("channel"):
         channel = str(data["channel"])
     submission = clean_submission(data, files, channel=channel)
@@ -334,7 +334,7 @@ def _after(actor: Actor, ticket: Ticket) -> dict[str, Any]:
     return _detail(actor, access.access_ticket(actor, ticket.pk))
 
 
-TRANSITION = {"response": {200: s.TicketOut, **ERRORS}, "auth": staff, "tags": ["transitions"]}
+TRANSITION: dict[str, Any] = {"response": {200: s.TicketOut, **ERRORS}, "auth": staff, "tags": ["transitions"]}
 
 
 @api.post("/tickets/{ticket_id}/direct_answer", **TRANSITION)

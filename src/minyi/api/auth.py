@@ -9,7 +9,6 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-
 from ninja.security.base import AuthBase
 
 from minyi.core import clock

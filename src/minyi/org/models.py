@@ -126,6 +126,17 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.path
 
+    def save(self, *args, **kwargs):
+        self.level = 1 if self.parent is None else self.parent.level + 1
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.parent is not None and self.parent.level >= 3:
+            raise ValidationError({"parent": _("The category tree has at most three levels.")})
+
+
     @property
     def path(self) -> str:
         names = [self.name]
@@ -134,16 +145,6 @@ class Category(models.Model):
             names.append(node.name)
             node = node.parent
         return " / ".join(reversed(names))
-
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        if self.parent is not None and self.parent.level >= 3:
-            raise ValidationError({"parent": _("The category tree has at most three levels.")})
-
-    def save(self, *args, **kwargs):
-        self.level = 1 if self.parent is None else self.parent.level + 1
-        super().save(*args, **kwargs)
 
 
 class StaffProfile(models.Model):
@@ -178,3 +179,6 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"token of user {self.user_id}"

@@ -13,7 +13,7 @@ class ReturnReasonAdmin(admin.ModelAdmin):
 
 class TicketEventInline(admin.TabularInline):
     model = TicketEvent
-    fields = ["created_at", "kind", "actor_label", "actor_role", "from_status", "to_status", "note"]
+    fields = ("created_at", "kind", "actor_label", "actor_role", "from_status", "to_status", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -38,6 +38,9 @@ class DailySequence(models.Model):
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
 
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
@@ -177,6 +180,9 @@ class Reply(models.Model):
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.text[:20]}"
+
 
 class TicketRating(models.Model):
     """The requester's rating of a reply, online or from a return visit (回访)."""
@@ -202,9 +208,22 @@ class TicketRating(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.rating}"
+
 
 class AppendOnlyError(Exception):
     pass
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes would rewrite the timeline too; refuse them like `save`."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("ticket events are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("ticket events are append-only")
 
 
 class TicketEvent(models.Model):
@@ -231,11 +250,16 @@ class TicketEvent(models.Model):
     public = models.BooleanField(default=True, help_text=_("Shown to the requester."))
     created_at = models.DateTimeField(db_index=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.kind}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -263,3 +287,6 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event_user"),
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.event_id}"

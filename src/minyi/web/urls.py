@@ -1,4 +1,28 @@
 from django.urls import path
 
+from minyi.web import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    # The citizen portal (no login).
+    path("", views.home, name="home"),
+    path("streets/", views.streets, name="streets"),
+    path("submitted/", views.submitted, name="submitted"),
+    path("track/", views.track, name="track"),
+    path("track/<str:number>/", views.track_ticket, name="track_ticket"),
+    path("track/<str:number>/rate", views.track_rate, name="track_rate"),
+    # The staff console.
+    path("console/login", views.LoginView.as_view(), name="login"),
+    path("console/logout", views.LogoutView.as_view(), name="logout"),
+    path("console/", views.worklist, name="worklist"),
+    path("console/notifications", views.notifications, name="notifications"),
+    path("console/tickets/new", views.intake, name="intake"),
+    path("console/tickets/created", views.intake_done, name="intake_done"),
+    path("console/tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
+    path(
+        "console/tickets/<int:ticket_id>/<str:transition>",
+        views.ticket_action,
+        name="ticket_action",
+    ),
+    path("console/attachments/<str:token>", views.attachment, name="attachment"),
+]

@@ -1,0 +1,342 @@
+"""Forms of the portal and the console: they render fields and carry errors back to them.
+
+Validation is not theirs: a new request is validated by `minyi.tickets.intake.clean_submission`
+and every other input by the action that receives it. Fields are therefore lenient (they
+only collect strings) and a refusal (`InvalidInput`) is attached to the field it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from minyi.core.errors import DomainError, InvalidInput
+from minyi.org.models import Category, Region, Unit
+from minyi.tickets.choices import Channel, Rating, RequesterKind, RequestType
+from minyi.tickets.intake import ALLOWED_FILE_TYPES, Submission, clean_submission
+from minyi.tickets.models import ReturnReason
+
+ACCEPTED_FILE_TYPES = ",".join(
+    sorted({content_type for content_type, _ext in ALLOWED_FILE_TYPES.values()})
+)
+
+
+def blank(label: Any) -> list[tuple[str, Any]]:
+    return [("", label)]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class LenientField(forms.Field):
+    """Keeps whatever was sent (a string or a list); the domain code judges it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class ErrorMixin:
+    """Attach a domain error to its field when the form has one, else to the whole form."""
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        field = exc.field if isinstance(exc, InvalidInput) else None
+        if field not in self.fields:  # type: ignore[attr-defined]
+            field = None
+        # Access `errors` first so the (lenient) clean has run and will not wipe ours.
+        self.errors  # type: ignore[attr-defined]  # noqa: B018
+        self.add_error(field, str(exc.message))  # type: ignore[attr-defined]
+
+
+def category_choices() -> list[tuple[Any, Any]]:
+    """Leaf categories grouped under their level-1 ancestor: [(group, [(id, label), ...])]."""
+    nodes = list(Category.objects.filter(active=True).order_by("code"))
+    by_id = {node.pk: node for node in nodes}
+    parents = {node.parent_id for node in nodes if node.parent_id}
+    groups: dict[int, list[tuple[int, str]]] = {}
+    for node in nodes:
+        if node.pk in parents:
+            continue  # not a leaf
+        names = [node.name]
+        root = node
+        while root.parent_id and root.parent_id in by_id:
+            root = by_id[root.parent_id]
+            names.append(root.name)
+        if root.parent_id:  # an ancestor is inactive: the node is not offered
+            continue
+        label = " / ".join(reversed(names[:-1])) if root is not node else node.name
+        groups.setdefault(root.pk, []).append((node.pk, label))
+    return [
+        *blank(_("— choose a category —")),
+        *[(by_id[pk].name, items) for pk, items in groups.items()],
+    ]
+
+
+def district_choices() -> list[tuple[str, str]]:
+    districts = Region.objects.filter(kind=Region.Kind.DISTRICT).order_by("code")
+    return [*blank(_("— choose a district —")), *[(r.code, r.name) for r in districts]]
+
+
+def street_choices(district_code: str | None) -> list[tuple[Any, Any]]:
+    """The streets of `district_code`; without a district, every street grouped by district."""
+    streets = (
+        Region.objects.filter(kind=Region.Kind.STREET).select_related("parent").order_by("code")
+    )
+    if district_code:
+        return [
+            *blank(_("— any street —")),
+            *[(r.code, r.name) for r in streets.filter(parent__code=district_code)],
+        ]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for street in streets:
+        groups.setdefault(street.parent.name if street.parent else "", []).append(
+            (street.code, street.name)
+        )
+    return [*blank(_("— any street —")), *groups.items()]
+
+
+class SubmissionForm(ErrorMixin, forms.Form):
+    """A new request: the citizen portal and the intake console share this form.
+
+    Field names are those `clean_submission` reads, so its errors land on the right field.
+    """
+
+    channel = forms.CharField(
+        label=_("Channel"),
+        required=False,
+        widget=forms.Select(choices=[c for c in Channel.choices if c[0] != Channel.API]),
+    )
+    type = forms.CharField(
+        label=_("Request type"),
+        required=False,
+        widget=forms.Select(choices=[*blank(_("— choose a type —")), *RequestType.choices]),
+    )
+    urgent = forms.BooleanField(
+        label=_("Urgent: life or property at risk (handled within 24 hours)"), required=False
+    )
+    category_id = forms.CharField(label=_("Category"), required=False, widget=forms.Select())
+    district = forms.CharField(label=_("District"), required=False, widget=forms.Select())
+    street = forms.CharField(label=_("Street"), required=False, widget=forms.Select())
+    address = forms.CharField(
+        label=_("Address"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"maxlength": 200, "placeholder": _("e.g. building, road, landmark")}
+        ),
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"maxlength": 100, "placeholder": _("One line that sums up the request")}
+        ),
+    )
+    text = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "maxlength": 5000,
+                "placeholder": _("What happened, where and since when; what you ask for"),
+            }
+        ),
+    )
+    attachments = LenientField(
+        label=_("Attachments"),
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILE_TYPES}),
+    )
+    requester_kind = forms.CharField(
+        label=_("I am"),
+        required=False,
+        initial=RequesterKind.CITIZEN,
+        widget=forms.RadioSelect(choices=RequesterKind.choices),
+    )
+    anonymous = forms.BooleanField(label=_("Submit anonymously"), required=False)
+    requester_name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 60, "autocomplete": "name"}),
+    )
+    contact_allowed = forms.BooleanField(
+        label=_("The handling unit may contact me (through a masked number)"), required=False
+    )
+    requester_phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 20, "inputmode": "tel", "autocomplete": "tel"}),
+    )
+    enterprise_name = forms.CharField(
+        label=_("Enterprise name"), required=False, widget=forms.TextInput(attrs={"maxlength": 100})
+    )
+    enterprise_credit_code = forms.CharField(
+        label=_("Unified social credit code"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"maxlength": 18, "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        help_text=_("18 characters, printed on the business licence."),
+    )
+
+    def __init__(self, *args, with_channel: bool = False, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("channel", Channel.HOTLINE)
+        kwargs["initial"].setdefault("requester_kind", RequesterKind.CITIZEN)
+        super().__init__(*args, **kwargs)
+        if not with_channel:
+            del self.fields["channel"]
+        self.fields["category_id"].widget.choices = category_choices()
+        self.fields["district"].widget.choices = district_choices()
+        district = self.data.get("district") if self.is_bound else self.initial.get("district")
+        self.fields["street"].widget.choices = street_choices(district or None)
+        self.fields["district"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("web:streets"),
+                "hx-target": "#id_street",
+                "hx-trigger": "change",
+                "hx-swap": "innerHTML",
+            }
+        )
+        self.fields["attachments"].help_text = _(
+            "Up to %(n)d files, each at most %(mb)d MB: photos (JPEG, PNG, GIF, WebP) or PDF documents."
+        ) % {
+            "n": settings.MINYI_ATTACHMENT_MAX_FILES,
+            "mb": settings.MINYI_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+        }
+        # Hints for the browser; the server does not rely on them.
+        for name in ("type", "category_id", "district", "title", "text"):
+            self.fields[name].widget.attrs["required"] = True
+
+    def to_submission(self, files: list[Any], *, channel: str | None = None) -> Submission | None:
+        """Run `clean_submission` on the input; on refusal attach the error and return None."""
+        if not self.is_valid():  # only length limits can fail here
+            return None
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("attachments", "channel")}
+        chosen = channel or self.cleaned_data.get("channel") or Channel.HOTLINE
+        try:
+            return clean_submission(data, files, channel=chosen)
+        except InvalidInput as exc:
+            self.add_domain_error(exc)
+            return None
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(
+        label=_("Ticket number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "20260101-000001", "autocomplete": "off"}),
+    )
+    code = forms.CharField(
+        label=_("Access code"),
+        max_length=20,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
+class RateForm(ErrorMixin, forms.Form):
+    rating = forms.CharField(
+        label=_("Your rating"), required=False, widget=forms.RadioSelect(choices=Rating.choices)
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
+
+
+# --- the console's action forms: field names are the actions' parameter names ---------------
+
+
+class DispatchForm(ErrorMixin, forms.Form):
+    unit_id = forms.CharField(label=_("Lead unit"), required=False, widget=forms.Select())
+    assisting_unit_ids = LenientField(
+        label=_("Assisting units"), widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = [(u.pk, u.name) for u in Unit.objects.filter(active=True).order_by("code")]
+        self.fields["unit_id"].widget.choices = [*blank(_("— choose the lead unit —")), *units]
+        self.fields["assisting_unit_ids"].widget.choices = units
+
+    def values(self) -> dict[str, Any]:
+        def as_int(value: Any) -> int:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return 0
+
+        assisting = self.cleaned_data.get("assisting_unit_ids") or []
+        if isinstance(assisting, str):
+            assisting = [assisting]
+        return {
+            "unit_id": as_int(self.cleaned_data.get("unit_id")),
+            "assisting_unit_ids": [as_int(v) for v in assisting if v not in ("", None)],
+            "note": self.cleaned_data.get("note") or "",
+        }
+
+
+class SignForm(ErrorMixin, forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.TextInput())
+
+
+class ReturnForm(ErrorMixin, forms.Form):
+    reason_code = forms.CharField(label=_("Reason"), required=False, widget=forms.Select())
+    note = forms.CharField(
+        label=_("Explanation and legal basis"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "required": True}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reasons = ReturnReason.objects.filter(active=True).order_by("id")
+        self.fields["reason_code"].widget.choices = [
+            *blank(_("— choose a reason —")),
+            *[(r.code, r.name) for r in reasons],
+        ]
+
+
+class ReplyForm(ErrorMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Reply to the requester"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "required": True}),
+    )
+
+
+class DirectAnswerForm(ErrorMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Answer (from the knowledge base)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "required": True}),
+    )
+
+
+class StaffRateForm(RateForm):
+    """A rating recorded by platform staff on a return visit (回访)."""
+
+
+class CloseForm(ErrorMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "direct_answer": DirectAnswerForm,
+    "dispatch": DispatchForm,
+    "sign": SignForm,
+    "return": ReturnForm,
+    "reply": ReplyForm,
+    "rate": StaffRateForm,
+    "close": CloseForm,
+}

@@ -1,0 +1,191 @@
+"""The access functions: who sees which ticket, who may act, what personal data they see."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from minyi.core.errors import Forbidden, NotAuthenticated, NotFound
+from minyi.org.actors import actor_for_user, requester_actor, system_actor
+from minyi.tickets import access, actions
+
+from conftest import make_user
+
+
+@pytest.fixture
+def tickets(new_ticket, org, actors):
+    """A housing ticket, a transport ticket with housing assisting, and an undispatched one."""
+    housing = new_ticket("dispatched")
+    transport = new_ticket("submitted")
+    actions.dispatch(
+        actors["dispatcher"], transport.pk, org["transport"].pk, assisting_unit_ids=[org["housing"].pk]
+    )
+    transport.refresh_from_db()
+    waiting = new_ticket("submitted")
+    return {"housing": housing, "transport": transport, "waiting": waiting}
+
+
+def visible(actor) -> set[str]:
+    return set(access.access_ticket_queryset(actor).values_list("number", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("agent", {"housing", "transport", "waiting"}),
+        ("dispatcher", {"housing", "transport", "waiting"}),
+        ("supervisor", {"housing", "transport", "waiting"}),
+        ("cityleader", {"housing", "transport", "waiting"}),
+        ("admin", {"housing", "transport", "waiting"}),
+        # Unit roles: their lead tickets and those they assist on.
+        ("handler", {"housing", "transport"}),
+        ("leader", {"housing", "transport"}),
+        ("other_handler", {"transport"}),
+    ],
+)
+def test_who_sees_which_ticket(actors, tickets, who, sees):
+    assert visible(actors[who]) == {tickets[name].number for name in sees}
+
+
+def test_the_system_sees_everything_and_the_public_nothing(tickets):
+    assert len(visible(system_actor())) == 3
+    assert visible(actor_for_user(AnonymousUser())) == set()
+    assert visible(requester_actor()) == set()
+
+
+def test_a_unit_role_without_a_unit_sees_nothing(org, tickets):
+    assert visible(actor_for_user(make_user("drifter", ["handler"], None))) == set()
+
+
+def test_assisting_does_not_duplicate_rows(actors, tickets):
+    qs = access.access_ticket_queryset(actors["handler"])
+    assert qs.count() == 2
+
+
+def test_access_ticket(actors, tickets):
+    assert access.access_ticket(actors["other_handler"], tickets["transport"].pk) == tickets["transport"]
+    for for_update in (False, True):
+        with pytest.raises(NotFound) as caught:
+            access.access_ticket(actors["other_handler"], tickets["housing"].pk, for_update=for_update)
+        assert caught.value.code == "ticket_not_found"
+        with pytest.raises(NotFound):
+            access.access_ticket(actors["handler"], tickets["waiting"].pk, for_update=for_update)
+
+
+def test_require_staff(users, actors, db):
+    with pytest.raises(NotAuthenticated):
+        access.require_staff(actor_for_user(AnonymousUser()))
+    with pytest.raises(NotAuthenticated):
+        access.require_staff(requester_actor())
+    nobody = make_user("nobody", [], None)
+    with pytest.raises(Forbidden) as caught:
+        access.require_staff(actor_for_user(nobody))
+    assert caught.value.code == "no_role"
+    access.require_staff(actors["cityleader"])
+    access.require_staff(system_actor())
+
+
+def test_superusers_are_admins(db):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", password="x-pass-1")  # noqa: S106
+    assert actor_for_user(root).roles == frozenset({"admin"})
+    assert actor_for_user(root).city_wide is True
+
+
+def test_access_track_answers_alike_for_wrong_number_and_wrong_code(new_ticket):
+    ticket = new_ticket()
+    assert access.access_track(ticket.number, ticket.access_code) == ticket
+    assert access.access_track(f" {ticket.number} ", ticket.access_code.lower()) == ticket
+    answers = set()
+    for number, code in [
+        (ticket.number, "WRONGCODE2"),
+        ("20200101-000001", ticket.access_code),
+        ("", ticket.access_code),
+        (ticket.number, ""),
+        (ticket.number, "-- --"),
+    ]:
+        with pytest.raises(NotFound) as caught:
+            access.access_track(number, code)
+        answers.add((caught.value.code, str(caught.value.message)))
+    assert len(answers) == 1
+    assert answers.pop()[0] == "track_not_found"
+
+
+@pytest.mark.parametrize(
+    ("status", "who", "expected"),
+    [
+        ("submitted", "dispatcher", ["dispatch"]),  # a complaint: no direct answer
+        ("submitted", "agent", []),
+        ("dispatched", "handler", ["sign", "return"]),
+        ("dispatched", "leader", ["sign", "return"]),
+        ("dispatched", "dispatcher", []),
+        ("in_progress", "handler", ["reply"]),
+        ("replied", "agent", ["rate"]),
+        ("replied", "supervisor", ["rate", "close"]),
+        ("replied", "dispatcher", ["close"]),
+        ("replied", "handler", []),
+        ("returned", "dispatcher", ["dispatch"]),
+        ("returned", "handler", []),
+        ("closed", "supervisor", []),
+        ("dispatched", "cityleader", []),
+        ("dispatched", "admin", []),
+    ],
+)
+def test_available_transitions(new_ticket, actors, status, who, expected):
+    assert access.available_transitions(actors[who], new_ticket(status)) == expected
+
+
+def test_available_transitions_for_a_consultation(new_ticket, actors):
+    ticket = new_ticket(type="consultation")
+    assert access.available_transitions(actors["dispatcher"], ticket) == ["direct_answer", "dispatch"]
+    assert access.available_transitions(actors["agent"], ticket) == ["direct_answer"]
+
+
+def test_an_assisting_unit_is_offered_nothing(actors, tickets):
+    assert access.available_transitions(actors["handler"], tickets["transport"]) == []
+    assert access.available_transitions(actors["other_handler"], tickets["transport"]) == ["sign", "return"]
+    with pytest.raises(Forbidden) as caught:
+        access.transition_role(actors["handler"], tickets["transport"], "sign")
+    assert caught.value.code == "not_lead_unit"
+
+
+@pytest.mark.parametrize(
+    ("who", "name", "phone"),
+    [
+        ("dispatcher", "张三", "13800138000"),
+        ("agent", "张三", "13800138000"),
+        ("supervisor", "张三", "13800138000"),
+        ("handler", "张*", "138****8000"),
+        ("leader", "张*", "138****8000"),
+    ],
+)
+def test_requester_contact_by_role(new_ticket, actors, who, name, phone):
+    ticket = new_ticket("dispatched")
+    assert access.access_requester_contact(actors[who], ticket) == {"name": name, "phone": phone}
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "handler"])
+def test_nobody_sees_an_anonymous_requester(new_ticket, actors, who):
+    ticket = new_ticket("dispatched", anonymous=True, contact_allowed=True)
+    contact = access.access_requester_contact(actors[who], ticket)
+    assert contact["phone"] == ""
+    assert "张三" not in contact["name"]
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13800138000", "138****8000"),
+        ("0755-83456789", "075******6789"),
+        ("123456", "******"),
+        ("", ""),
+    ],
+)
+def test_mask_phone(phone, masked):
+    assert access.mask_phone(phone) == masked
+
+
+@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), ("", "")])
+def test_mask_name(name, masked):
+    assert access.mask_name(name) == masked
