@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from minyi.org.actors import requester_actor
 from minyi.org.demo import categories, history, templates
 from minyi.org.models import Category, Region, Role, StaffProfile, Unit
+from minyi.tickets import access, actions
 from minyi.tickets.intake import credit_code_valid
 from minyi.tickets.models import Notification, Reply, Ticket, TicketEvent, TicketRating
 
@@ -161,6 +163,16 @@ def test_history_reaches_every_status_through_complete_timelines(demo):
         assert ticket.number.startswith(timezone.localdate(ticket.created_at).strftime("%Y%m%d"))
         if ticket.status in ("replied", "under_review") or any(e.kind == "reply" for e in events):
             assert ticket.replies.exists()
+
+
+def test_printed_access_codes_let_the_requester_track_and_rate(demo):
+    lines = demo.split("诉求人查询/评价示例")[1].strip().splitlines()
+    number, code = lines[1].split()[:2]
+    ticket = access.access_track(number, code)
+    assert ticket.status == "replied"
+    actions.rate(requester_actor(), None, rating="satisfied", code=code, number=number)
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
 
 
 def test_history_is_plausible(demo):

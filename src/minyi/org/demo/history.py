@@ -635,7 +635,16 @@ def _staff_name(code: str) -> str:
     return person_name(rng)
 
 
-def _run(plan: Plan, cast: Cast, categories_by_code: dict[str, Category]) -> int:
+@dataclass(frozen=True)
+class Loaded:
+    """A created ticket and the requester's access code (shown once, stored only hashed)."""
+
+    id: int
+    number: str
+    access_code: str
+
+
+def _run(plan: Plan, cast: Cast, categories_by_code: dict[str, Category]) -> Loaded:
     spec = plan.spec
     rng = random.Random(spec.rng_seed)
     data = dict(spec.data, category_id=categories_by_code[spec.template.category].pk)
@@ -646,7 +655,7 @@ def _run(plan: Plan, cast: Cast, categories_by_code: dict[str, Category]) -> int
     for step in plan.steps:
         with clock.frozen_at(step.at):
             _take(step, ticket.pk, ticket.number, code, spec, cast, rng, submitter)
-    return ticket.pk
+    return Loaded(ticket.pk, ticket.number, code)
 
 
 def _take(step: Step, ticket_id: int, number: str, code: str, spec: Spec, cast: Cast,
@@ -702,8 +711,8 @@ def _quiet(loggers: tuple[str, ...] = ("huey", "minyi.tickets")) -> Iterator[Non
 
 
 def load_tickets(count: int, *, seed: int, days: int = 60, now: dt.datetime | None = None,
-                 quiet: bool = True) -> list[int]:
-    """Create `count` tickets with their whole history. Returns their ids.
+                 quiet: bool = True) -> list[Loaded]:
+    """Create `count` tickets with their whole history.
 
     Notifications are delivered synchronously (huey in immediate mode) so the load works
     without a worker; notifications older than a day are marked read, as staff would have.
@@ -719,10 +728,11 @@ def load_tickets(count: int, *, seed: int, days: int = 60, now: dt.datetime | No
     HUEY.immediate = True
     try:
         with _quiet() if quiet else nullcontext(), transaction.atomic():
-            ids = [_run(plan, cast, categories_by_code) for plan in plans]
+            loaded = [_run(plan, cast, categories_by_code) for plan in plans]
     finally:
         HUEY.immediate = previous
+    ids = [ticket.id for ticket in loaded]
     Notification.objects.filter(ticket_id__in=ids, created_at__lt=now - DAY, read_at=None).update(
         read_at=F("created_at") + dt.timedelta(hours=2)
     )
-    return ids
+    return loaded

@@ -66,12 +66,22 @@ class Command(BaseCommand):
         elif count:
             days = max(options["days"], 1)
             seed = options["seed"] + existing  # --force adds a different history
-            ids = history.load_tickets(count, seed=seed, days=days, quiet=options["verbosity"] < 2)
-            self.stdout.write(f"生成工单：{len(ids)} 张（近 {days} 天，随机种子 {seed}）")
+            loaded = history.load_tickets(count, seed=seed, days=days, quiet=options["verbosity"] < 2)
+            self.stdout.write(f"生成工单：{len(loaded)} 张（近 {days} 天，随机种子 {seed}）")
+            self._track_codes(loaded)
 
         self._summary()
         self._logins(accounts)
         self.stdout.write(f"用时 {time.monotonic() - started:.1f} 秒")
+
+    def _track_codes(self, loaded: list[history.Loaded]) -> None:
+        """A few tickets awaiting the requester's rating, with the access code to try tracking."""
+        codes = {t.id: t for t in loaded}
+        waiting = Ticket.objects.filter(pk__in=codes, status=Status.REPLIED).order_by("-replied_at")[:3]
+        if waiting:
+            self.stdout.write("诉求人查询/评价示例（工单号 + 查询码，仅此次显示）：")
+        for ticket in waiting:
+            self.stdout.write(f"  {ticket.number}  {codes[ticket.pk].access_code}  {ticket.title}")
 
     def _summary(self) -> None:
         rows = dict(Ticket.objects.values_list("status").annotate(n=Count("id")))
