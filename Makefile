@@ -25,7 +25,7 @@ run: install
 
 ## Install what the tests need (Python packages, Debian's Chromium) and run the whole suite.
 test: install
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-system-packages.sh
 	$(BIN)/ruff check src tests
 	DJANGO_SETTINGS_MODULE=minyi.settings_test $(BIN)/python -m django makemigrations --check --dry-run
 	$(BIN)/pytest

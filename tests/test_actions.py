@@ -7,14 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import submission_data
 from minyi.core import clock
 from minyi.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from minyi.org.actors import requester_actor, system_actor
 from minyi.tickets import actions, notify
 from minyi.tickets.intake import clean_submission
 from minyi.tickets.models import AppendOnlyError, Notification, Reply, TicketEvent, TicketRating
-
-from conftest import submission_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REPLY = "已安排维保单位更换电梯主板，并于本周五前完成检测。"
@@ -334,18 +333,18 @@ def test_texts_are_required_and_bounded(new_ticket, actors, unchanged, name, tex
 
 
 def test_the_public_and_roleless_staff_are_refused(new_ticket, actors, users, unchanged):
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
     from minyi.org.actors import actor_for_user
 
     ticket = new_ticket("dispatched")
     users["handler"].groups.clear()
-    del users["handler"]._minyi_actor
+    roleless = User.objects.get(pk=users["handler"].pk)  # a fresh login: roles read anew
     with unchanged(ticket):
         with pytest.raises(NotAuthenticated):
             actions.sign(actor_for_user(AnonymousUser()), ticket.pk)
         with pytest.raises(Forbidden) as caught:
-            actions.sign(actor_for_user(users["handler"]), ticket.pk)
+            actions.sign(actor_for_user(roleless), ticket.pk)
         assert caught.value.code == "no_role"
 
 

@@ -7,10 +7,9 @@ import re
 
 import pytest
 
+from conftest import PASSWORD, assert_error, make_user
 from minyi.core import clock
 from minyi.org.models import ApiToken, Unit
-
-from conftest import PASSWORD, assert_error, make_user
 
 TOKEN_URL = "/api/v1/auth/token"
 

@@ -8,11 +8,10 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from conftest import assert_error, submission_data
 from minyi.core import clock
 from minyi.tickets.codes import hash_access_code
 from minyi.tickets.models import Attachment, Ticket, TicketEvent
-
-from conftest import assert_error, submission_data
 
 URL = "/api/v1/tickets"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import assert_error, submission_data
 from minyi.org.models import StaffProfile
 from minyi.tickets.models import Ticket, TicketEvent, TicketRating
-
-from conftest import assert_error, submission_data
 
 REPLY = "已安排维保单位更换电梯主板，并于本周五前完成检测。"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from minyi.tickets.models import Reply, TicketEvent, TicketRating
-
 from conftest import assert_error
+from minyi.tickets.models import Reply, TicketEvent, TicketRating
 
 REPLY = "经核查，已责令物业公司于三日内完成电梯维修，并加强日常维保。"
 ANSWER = "公交卡补办可在各地铁站客服中心办理，需携带身份证。"

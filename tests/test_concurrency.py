@@ -14,11 +14,10 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
+from conftest import submission_data
 from minyi.core.errors import Conflict
 from minyi.tickets import actions
 from minyi.tickets.models import Ticket, TicketEvent
-
-from conftest import submission_data
 
 pytestmark = [
     pytest.mark.postgres,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from conftest import submission_data
 from minyi.core import clock
 from minyi.core.errors import InvalidInput
 from minyi.tickets import actions
@@ -22,8 +23,6 @@ from minyi.tickets.codes import (
 )
 from minyi.tickets.intake import clean_submission, credit_code_valid
 from minyi.tickets.models import Attachment, Ticket
-
-from conftest import submission_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -59,7 +58,7 @@ def refusal(org, files=(), **overrides) -> InvalidInput:
 
 
 def test_check_digit_of_published_codes():
-    # Codes printed on real business licences (the check digit is the 18th character).
+    # A widely published sample code (the check digit is the 18th character).
     assert credit_code_valid("91350100M000100Y43")
     assert with_check_digit("91350100M000100Y4") == "91350100M000100Y43"
 

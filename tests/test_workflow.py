@@ -74,7 +74,7 @@ AVAILABLE = {
 def test_the_vocabulary_is_the_one_tested_here():
     assert sorted(Status.values) == sorted(STATUSES)
     assert sorted(workflow.TRANSITIONS) == sorted(TRANSITIONS)
-    assert workflow.ORDER == tuple(TRANSITIONS)
+    assert tuple(TRANSITIONS) == workflow.ORDER
 
 
 def test_open_and_terminal_groups_partition_the_statuses():

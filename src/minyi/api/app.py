@@ -22,7 +22,7 @@ from minyi.core.ratelimit import check_rate
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
 from minyi.tickets import access, actions
-from minyi.tickets.choices import OPEN_STATUSES, Channel, Status
+from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType, Status
 from minyi.tickets.intake import clean_submission
 from minyi.tickets.models import Ticket
 from minyi.tickets.timeline import latest_rating, public_timeline, staff_timeline
@@ -279,6 +279,8 @@ def filtered_tickets(actor: Actor, f: TicketFilter):
     if f.unit_id:
         tickets = tickets.filter(lead_unit_id=f.unit_id)
     if f.type:
+        if f.type not in RequestType.values:
+            raise InvalidInput(_("Unknown request type."), "invalid_type", field="type")
         tickets = tickets.filter(type=f.type)
     if f.category_id:
         tickets = tickets.filter(
