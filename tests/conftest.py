@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -12,6 +14,20 @@ from minyi.tickets import actions
 from minyi.tickets.intake import clean_submission
 
 PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture
+def reference_data(db):
+    """The rows the data migrations create (role groups, return reasons). A transactional test
+    flushes the database, so transactional tests ask for these again."""
+    from minyi.org.models import Role
+    from minyi.tickets.models import ReturnReason
+
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+    reasons = importlib.import_module("minyi.tickets.migrations.0002_return_reasons").REASONS
+    for code, name in reasons:
+        ReturnReason.objects.get_or_create(code=code, defaults={"name": name})
 
 
 @pytest.fixture

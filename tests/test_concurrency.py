@@ -6,7 +6,6 @@ Needs PostgreSQL (row locks with `select_for_update`); run with
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable
 
@@ -31,19 +30,8 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """The rows the data migrations create (roles, return reasons): a transactional test that
-    ran before this one (a browser test, or the previous test here) flushed them."""
-    from django.contrib.auth.models import Group
-
-    from minyi.org.models import Role
-    from minyi.tickets.models import ReturnReason
-
-    for role in Role.values:
-        Group.objects.get_or_create(name=role)
-    reasons = importlib.import_module("minyi.tickets.migrations.0002_return_reasons").REASONS
-    for code, name in reasons:
-        ReturnReason.objects.get_or_create(code=code, defaults={"name": name})
+def _reference_data(transactional_db, reference_data):
+    """Transactional tests run on a flushed database: restore what the migrations created."""
 
 
 def race(*calls: Callable[[], object]) -> list[object]:

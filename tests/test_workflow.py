@@ -15,7 +15,6 @@ from minyi.tickets.choices import OPEN_STATUSES, TERMINAL_STATUSES, Rating, Stat
 
 STATUSES = [
     "submitted", "dispatched", "returned", "in_progress", "replied", "under_review", "closed",
-    "merged",
 ]
 TRANSITIONS = ["submit", "direct_answer", "dispatch", "sign", "return", "reply", "rate", "close"]
 #: Staff roles, then the pseudo-roles: the public (no login), the requester (number + code), the
@@ -67,7 +66,6 @@ AVAILABLE = {
     },
     "under_review": {"dispatcher": ["close"], "supervisor": ["close"], "system": ["close"]},
     "closed": {},
-    "merged": {},
 }
 
 
@@ -81,7 +79,7 @@ def test_open_and_terminal_groups_partition_the_statuses():
     assert set(OPEN_STATUSES) == {
         "submitted", "dispatched", "returned", "in_progress", "replied", "under_review"
     }
-    assert set(TERMINAL_STATUSES) == {"closed", "merged"}
+    assert set(TERMINAL_STATUSES) == {"closed"}
     assert not OPEN_STATUSES & TERMINAL_STATUSES
 
 
@@ -205,22 +203,7 @@ def _reachable_from_submit() -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize(
-    "status",
-    [
-        pytest.param(
-            status,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="No transition leads to `merged` yet (ADR 0002 lists the state; the "
-                "merge action is not built). Remove this mark when it is.",
-            ),
-        )
-        if status == "merged"
-        else status
-        for status in STATUSES
-    ],
-)
+@pytest.mark.parametrize("status", STATUSES)
 def test_every_status_is_reachable_from_submit(status):
     assert status in _reachable_from_submit()
 

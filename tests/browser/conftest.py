@@ -86,15 +86,5 @@ def _plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """Rows the data migrations create; a transactional test before us may have flushed them."""
-    from django.contrib.auth.models import Group
-
-    from minyi.org.models import Role
-    from minyi.tickets.models import ReturnReason
-
-    for role in Role.values:
-        Group.objects.get_or_create(name=role)
-    reasons = importlib.import_module("minyi.tickets.migrations.0002_return_reasons").REASONS
-    for code, name in reasons:
-        ReturnReason.objects.get_or_create(code=code, defaults={"name": name})
+def _reference_data(transactional_db, reference_data):
+    """Transactional tests run on a flushed database: restore what the migrations created."""

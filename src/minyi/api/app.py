@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -22,7 +22,8 @@ from minyi.core.ratelimit import check_rate
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
 from minyi.tickets import access, actions
-from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType, Status
+from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType
+from minyi.tickets.choices import Status as TicketStatus
 from minyi.tickets.intake import clean_submission
 from minyi.tickets.models import Ticket
 from minyi.tickets.timeline import latest_rating, public_timeline, staff_timeline
@@ -149,7 +150,7 @@ def _summary(ticket: Ticket) -> dict[str, Any]:
         "id": ticket.pk,
         "number": ticket.number,
         "status": ticket.status,
-        "status_label": str(Status(ticket.status).label),
+        "status_label": str(TicketStatus(ticket.status).label),
         "type": ticket.type,
         "urgent": ticket.urgent,
         "title": ticket.title,
@@ -253,7 +254,7 @@ def create_ticket(request: HttpRequest):
         channel = str(data["channel"])
     submission = clean_submission(data, files, channel=channel)
     ticket, code = actions.submit(actor, submission)
-    return 201, {"id": ticket.pk, "number": ticket.number, "access_code": code, "status": ticket.status, "due_at": ticket.due_at}
+    return Status(201, {"id": ticket.pk, "number": ticket.number, "access_code": code, "status": ticket.status, "due_at": ticket.due_at})
 
 
 class TicketFilter(Schema):
@@ -272,7 +273,7 @@ def filtered_tickets(actor: Actor, f: TicketFilter):
     tickets = access.access_ticket_queryset(actor)
     if f.status:
         statuses = [x for x in f.status.split(",") if x]
-        bad = [x for x in statuses if x not in Status.values]
+        bad = [x for x in statuses if x not in TicketStatus.values]
         if bad:
             raise InvalidInput(_("Unknown status."), "invalid_status", field="status")
         tickets = tickets.filter(status__in=statuses)
@@ -397,7 +398,7 @@ def track_data(ticket: Ticket) -> dict[str, Any]:
     return {
         "number": ticket.number,
         "status": ticket.status,
-        "status_label": str(Status(ticket.status).label),
+        "status_label": str(TicketStatus(ticket.status).label),
         "type": ticket.type,
         "title": ticket.title,
         "created_at": ticket.created_at,
@@ -405,7 +406,7 @@ def track_data(ticket: Ticket) -> dict[str, Any]:
         "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
         "replies": [_reply_out(r) for r in ticket.replies.select_related("unit")],
         "rating": latest_rating(ticket),
-        "can_rate": ticket.status == Status.REPLIED,
+        "can_rate": ticket.status == TicketStatus.REPLIED,
         "timeline": public_timeline(ticket),
     }
 

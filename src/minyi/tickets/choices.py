@@ -14,7 +14,6 @@ class Status(models.TextChoices):
     REPLIED = "replied", _("Replied")  # 答复, awaiting rating
     UNDER_REVIEW = "under_review", _("Under review")  # dissatisfied rating awaiting review
     CLOSED = "closed", _("Closed")  # 办结
-    MERGED = "merged", _("Merged")  # merged into another ticket
 
 
 OPEN_STATUSES = frozenset(
@@ -27,7 +26,7 @@ OPEN_STATUSES = frozenset(
         Status.UNDER_REVIEW,
     }
 )
-TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.MERGED})
+TERMINAL_STATUSES = frozenset({Status.CLOSED})
 #: Statuses in which a handling unit holds the ticket.
 AT_UNIT_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
 

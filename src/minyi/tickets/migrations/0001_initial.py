@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(max_length=20, unique=True, verbose_name='number')),
                 ('channel', models.CharField(choices=[('hotline', '12345 hotline'), ('web', 'Web portal'), ('app', 'Mobile app'), ('miniprogram', 'Mini-program'), ('api', 'API')], max_length=16, verbose_name='channel')),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('dispatched', 'Dispatched'), ('returned', 'Returned'), ('in_progress', 'In progress'), ('replied', 'Replied'), ('under_review', 'Under review'), ('closed', 'Closed'), ('merged', 'Merged')], default='submitted', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('dispatched', 'Dispatched'), ('returned', 'Returned'), ('in_progress', 'In progress'), ('replied', 'Replied'), ('under_review', 'Under review'), ('closed', 'Closed')], default='submitted', max_length=16, verbose_name='status')),
                 ('anonymous', models.BooleanField(default=False, verbose_name='anonymous')),
                 ('requester_kind', models.CharField(choices=[('citizen', 'Citizen'), ('enterprise', 'Enterprise')], default='citizen', max_length=16, verbose_name='requester kind')),
                 ('requester_name', models.CharField(blank=True, max_length=60, verbose_name='requester name')),
@@ -191,7 +191,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['submitted', 'dispatched', 'returned', 'in_progress', 'replied', 'under_review', 'closed', 'merged'])), name='ticket_status_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['submitted', 'dispatched', 'returned', 'in_progress', 'replied', 'under_review', 'closed'])), name='ticket_status_valid'),
         ),
         migrations.AddConstraint(
             model_name='ticket',

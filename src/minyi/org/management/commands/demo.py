@@ -26,7 +26,6 @@ STATUS_LABELS = {
     Status.REPLIED: "已答复，待评价",
     Status.UNDER_REVIEW: "不满意，待复核",
     Status.CLOSED: "已办结",
-    Status.MERGED: "已合并",
 }
 #: Open statuses in which the requester still waits for an answer.
 UNANSWERED = (Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
