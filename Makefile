@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install lint check messages clean
+.PHONY: run test install lint messages openapi clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -27,17 +27,22 @@ run: install
 test: install
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
 	DJANGO_SETTINGS_MODULE=minyi.settings_test $(BIN)/python -m django makemigrations --check --dry-run
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests || true
 	$(BIN)/mypy src
+
+## Regenerate docs/openapi.json after changing the API (a test compares it with the code).
+openapi: install
+	$(BIN)/python scripts/openapi.py
 
 ## Recompile the translations after editing src/minyi/locale/*/LC_MESSAGES/django.po
 messages: install
-	cd src/minyi && DEBUG=1 ../../$(BIN)/minyi compilemessages
+	cd src/minyi && DEBUG=1 MINYI_DATA_DIR=$(CURDIR)/var ../../$(BIN)/minyi makemessages -l zh_Hans --no-obsolete --add-location=file
+	cd src/minyi && DEBUG=1 MINYI_DATA_DIR=$(CURDIR)/var ../../$(BIN)/minyi compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
