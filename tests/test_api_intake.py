@@ -127,8 +127,30 @@ def test_the_attachment_appears_on_the_ticket(api_client, api, org):
     token = Attachment.objects.get().token
     assert attachments == [
         {"id": Attachment.objects.get().pk, "name": "a.png", "content_type": "image/png",
-         "size": len(PNG), "url": f"/console/attachments/{token}"}
+         "size": len(PNG), "url": f"/api/v1/tickets/{ticket_id}/attachments/{token}"}
     ]
+
+
+def test_attachment_download_is_checked_like_its_ticket(api_client, api, org, new_ticket):
+    data = submission_data(org)
+    data["attachments"] = SimpleUploadedFile("a.png", PNG)
+    ticket_id = api_client.post(URL, data).json()["id"]
+    url = api("get", f"{URL}/{ticket_id}", "dispatcher").json()["attachments"][0]["url"]
+
+    response = api("get", url, "dispatcher")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+    assert response["Content-Type"] == "image/png"
+    assert response["Cache-Control"] == "private, no-store"
+
+    assert_error(api("get", url, None), 401, "not_authenticated")
+    # A unit that does not hold the ticket may not learn the file exists.
+    assert_error(api("get", url, "other_handler"), 404, "ticket_not_found")
+    # The token must belong to the ticket named in the path.
+    other = new_ticket()
+    token = url.rsplit("/", 1)[1]
+    assert_error(api("get", f"{URL}/{other.pk}/attachments/{token}", "dispatcher"), 404, "attachment_not_found")
+    assert_error(api("get", f"{URL}/{ticket_id}/attachments/nope", "dispatcher"), 404, "attachment_not_found")
 
 
 # --- refusals: 422 with code and field, nothing created ---------------------------------------

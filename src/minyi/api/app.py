@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -190,7 +190,7 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         },
         attachments=[
             {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size,
-             "url": f"/console/attachments/{a.token}"}
+             "url": f"/api/v1/tickets/{ticket.pk}/attachments/{a.token}"}
             for a in ticket.attachments.all()
         ],
         replies=[_reply_out(r) for r in ticket.replies.select_related("unit")],
@@ -331,6 +331,28 @@ def ticket_events(request: HttpRequest, ticket_id: int):
         }
         for e in staff_timeline(ticket)
     ]
+
+
+@api.get(
+    "/tickets/{ticket_id}/attachments/{token}",
+    response=ERRORS,
+    auth=staff,
+    tags=["tickets"],
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file (an image or a PDF)",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def ticket_attachment(request: HttpRequest, ticket_id: int, token: str):
+    """Download an attachment of a ticket the caller may see."""
+    item = access.access_attachment(_actor(request), token, ticket_id)
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.name)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _after(actor: Actor, ticket: Ticket) -> dict[str, Any]:

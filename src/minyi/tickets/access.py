@@ -14,7 +14,7 @@ from minyi.org.actors import PUBLIC, SYSTEM, Actor
 from minyi.org.models import UNIT_ROLES
 from minyi.tickets import workflow
 from minyi.tickets.codes import access_code_matches, normalise_code
-from minyi.tickets.models import Ticket
+from minyi.tickets.models import Attachment, Ticket
 
 
 def access_ticket_queryset(actor: Actor) -> QuerySet[Ticket]:
@@ -53,6 +53,15 @@ def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> 
     if ticket is None:
         raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
     return ticket
+
+
+def access_attachment(actor: Actor, token: str, ticket_id: int | None = None) -> Attachment:
+    """An attachment, to staff who may see its ticket (optionally also checking which ticket)."""
+    found = Attachment.objects.filter(token=token).values_list("ticket_id", flat=True).first()
+    if found is None or (ticket_id is not None and found != ticket_id):
+        raise NotFound(_("No such attachment."), "attachment_not_found")
+    ticket = access_ticket(actor, found)
+    return ticket.attachments.get(token=token)
 
 
 def access_track(number: str, code: str, *, for_update: bool = False) -> Ticket:

@@ -36,7 +36,7 @@ from minyi.org.models import UNIT_ROLES, Category, Region, Role, Unit
 from minyi.sla.policies import TIME_LIMIT_DAYS, URGENT_HOURS
 from minyi.tickets import access, actions, workflow
 from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType, Status
-from minyi.tickets.models import Attachment, Notification, Ticket
+from minyi.tickets.models import Notification, Ticket
 from minyi.tickets.timeline import event_label, public_timeline, staff_timeline
 from minyi.web.forms import (
     ACTION_FORMS,
@@ -694,14 +694,10 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
 @require_GET
 def attachment(request: HttpRequest, token: str) -> HttpResponseBase:
     """An attachment, to staff who may see its ticket."""
-    found = Attachment.objects.filter(token=token).values_list("ticket_id", flat=True).first()
-    if found is None:
-        raise Http404
     try:
-        ticket = access.access_ticket(request.actor, found)  # type: ignore[attr-defined]
+        item = access.access_attachment(request.actor, token)  # type: ignore[attr-defined]
     except DomainError as exc:
         return console_error(request, exc)
-    item = ticket.attachments.get(token=token)
     response = FileResponse(
         item.file.open("rb"), content_type=item.content_type, filename=item.name
     )
