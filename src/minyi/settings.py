@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "minyi.core",
     "minyi.org",
     "minyi.tickets",
+    "minyi.sla",
+    "minyi.supervision",
     "minyi.web",
 ]
 
@@ -176,6 +178,9 @@ MINYI_PUBLIC_RATE_LIMIT = int(os.environ.get("MINYI_PUBLIC_RATE_LIMIT", "30"))
 MINYI_PUBLIC_RATE_WINDOW = int(os.environ.get("MINYI_PUBLIC_RATE_WINDOW", "60"))
 # Trust X-Forwarded-For only behind a known reverse proxy.
 MINYI_TRUST_X_FORWARDED_FOR = env_bool("MINYI_TRUST_X_FORWARDED_FOR")
+
+# A ticket is "due soon" within its last N working days.
+MINYI_DUE_SOON_WORKING_DAYS = int(os.environ.get("MINYI_DUE_SOON_WORKING_DAYS", "1"))
 
 # API tokens expire after this many hours.
 MINYI_API_TOKEN_HOURS = int(os.environ.get("MINYI_API_TOKEN_HOURS", "12"))

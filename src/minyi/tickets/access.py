@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from minyi.core import clock
 from minyi.core.errors import Forbidden, NotAuthenticated, NotFound
 from minyi.org.actors import PUBLIC, SYSTEM, Actor
 from minyi.org.models import UNIT_ROLES
@@ -100,18 +101,27 @@ def transition_role(actor: Actor, ticket: Ticket, name: str) -> str:
     return role
 
 
+SLA_ACTS = frozenset({"request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"})
+
+
 def available_transitions(actor: Actor, ticket: Ticket) -> list[str]:
     """Exactly the transitions `actor` may take on `ticket` now (for pages and the API)."""
+    from minyi.sla.guards import preconditions
+
     names = []
+    candidates = []
     for name in workflow.available(ticket.status, actor.roles):
         try:
             transition_role(actor, ticket, name)
         except Forbidden:
             continue
-        if name == "direct_answer" and ticket.type != "consultation":
-            continue
-        names.append(name)
-    return names
+        candidates.append(name)
+    if not candidates:
+        return names
+    checks = {"direct_answer": ticket.type == "consultation"}
+    if set(candidates) - {"direct_answer"} & SLA_ACTS:
+        checks |= preconditions(ticket, clock.now())
+    return [name for name in candidates if checks.get(name, True)]
 
 
 def access_requester_contact(actor: Actor, ticket: Ticket) -> dict[str, str]:

@@ -21,11 +21,11 @@ from minyi.core import clock
 from minyi.core.errors import Conflict, InvalidInput
 from minyi.org.actors import Actor
 from minyi.org.models import Unit
-from minyi.sla.policies import deadline
+from minyi.sla import services as sla
 from minyi.tickets import access, notify, workflow
 from minyi.tickets.choices import Rating, RequestType, Status
 from minyi.tickets.codes import hash_access_code, new_access_code, next_number
-from minyi.tickets.intake import Submission
+from minyi.tickets.intake import CleanFile, Submission
 from minyi.tickets.models import (
     Attachment,
     Reply,
@@ -42,7 +42,7 @@ def _status_label(status: str) -> str:
     return str(Status(status).label) if status in Status.values else status
 
 
-def _record(
+def record_event(
     ticket: Ticket,
     kind: str,
     actor: Actor,
@@ -73,16 +73,16 @@ def _record(
 
 
 @contextmanager
-def _transition(actor: Actor, ticket_id: int, name: str) -> Iterator[tuple[Ticket, str]]:
+def transition(actor: Actor, ticket_id: int, name: str) -> Iterator[tuple[Ticket, str]]:
     """Lock the ticket, check who may act and that the state allows it; yield (ticket, role)."""
     with transaction.atomic():
         ticket = access.access_ticket(actor, ticket_id, for_update=True)
         role = access.transition_role(actor, ticket, name)
-        _check_state(ticket, name)
+        check_state(ticket, name)
         yield ticket, role
 
 
-def _check_state(ticket: Ticket, name: str) -> None:
+def check_state(ticket: Ticket, name: str) -> None:
     if not workflow.state_allows(name, ticket.status):
         raise Conflict(
             _("The ticket is now “%(status)s”; this action is no longer possible. Please reload.")
@@ -91,7 +91,7 @@ def _check_state(ticket: Ticket, name: str) -> None:
         )
 
 
-def _required_text(value: str | None, field: str, max_length: int = 5000) -> str:
+def required_text(value: str | None, field: str, max_length: int = 5000) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidInput(_("Please write the text."), "required", field=field)
@@ -101,6 +101,28 @@ def _required_text(value: str | None, field: str, max_length: int = 5000) -> str
             "too_long", field=field,
         )
     return text
+
+
+def add_attachments(
+    ticket: Ticket, files: tuple[CleanFile, ...] | list[CleanFile], actor: Actor, *, public: bool = True
+) -> list[Attachment]:
+    """Store checked uploads (see `intake.clean_files`) on the ticket; call inside the action."""
+    stored = []
+    for item in files:
+        attachment = Attachment(
+            ticket=ticket,
+            token=secrets.token_hex(16),
+            name=item.name,
+            content_type=item.content_type,
+            extension=item.extension,
+            size=item.size,
+            public=public,
+            uploaded_by=actor.user,
+        )
+        attachment.file.save(f"upload{item.extension}", item.upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
 
 
 # --- intake -------------------------------------------------------------------------------
@@ -113,6 +135,8 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
         raise access.Forbidden(_("Your role may not do this."), "role_not_allowed")
     code = new_access_code()
     now = clock.now()
+    days, urgent_hours = sla.policy_for(submission.type, submission.category)
+    due = sla.deadline_for(now, days, urgent=submission.urgent, urgent_hours=urgent_hours)
     with transaction.atomic():
         ticket = Ticket.objects.create(
             number=next_number(clock.local_today()),
@@ -137,22 +161,13 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
             title=submission.title,
             text=submission.text,
             created_at=now,
-            due_at=deadline(now, submission.type, submission.urgent),
+            time_limit_days=days,
+            due_at=due.at,
+            due_provisional=due.provisional,
             created_by=actor.user,
         )
-        for item in submission.files:
-            attachment = Attachment(
-                ticket=ticket,
-                token=secrets.token_hex(16),
-                name=item.name,
-                content_type=item.content_type,
-                extension=item.extension,
-                size=item.size,
-                uploaded_by=actor.user,
-            )
-            attachment.file.save(f"upload{item.extension}", item.upload, save=False)
-            attachment.save()
-        _record(
+        add_attachments(ticket, submission.files, actor)
+        record_event(
             ticket, "submit", actor, role, from_status="",
             data={"channel": ticket.channel, "attachments": len(submission.files)},
         )
@@ -162,8 +177,8 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
 
 def direct_answer(actor: Actor, ticket_id: int, text: str) -> Ticket:
     """The platform answers a consultation itself (knowledge base) and closes it."""
-    text = _required_text(text, "text")
-    with _transition(actor, ticket_id, "direct_answer") as (ticket, role):
+    text = required_text(text, "text")
+    with transition(actor, ticket_id, "direct_answer") as (ticket, role):
         if ticket.type != RequestType.CONSULTATION:
             raise Conflict(
                 _("Only consultations can be answered directly by the platform."),
@@ -175,8 +190,16 @@ def direct_answer(actor: Actor, ticket_id: int, text: str) -> Ticket:
         ticket.status = workflow.target_for("direct_answer")
         ticket.replied_at = ticket.closed_at = now
         ticket.save(update_fields=["status", "replied_at", "closed_at"])
-        _record(ticket, "direct_answer", actor, role, from_status=before, note=text)
+        record_event(ticket, "direct_answer", actor, role, from_status=before, note=text)
     return ticket
+
+
+def unit_deadline(ticket: Ticket, received_at) -> sla.Deadline:
+    """The unit's deadline when it receives the ticket at `received_at`."""
+    _, urgent_hours = sla.policy_for(ticket.type, ticket.category)
+    return sla.deadline_for(
+        received_at, ticket.time_limit_days + ticket.extended_days, urgent=ticket.urgent, urgent_hours=urgent_hours
+    )
 
 
 # --- dispatch and the unit ------------------------------------------------------------------
@@ -197,28 +220,38 @@ def dispatch(
     assisting = [units[pk] for pk in dict.fromkeys(assisting_unit_ids) if pk != unit_id and pk in units]
     if len(assisting) != len({pk for pk in assisting_unit_ids if pk != unit_id}):
         raise InvalidInput(_("An assisting unit is not valid."), "invalid_unit", field="assisting_unit_ids")
-    with _transition(actor, ticket_id, "dispatch") as (ticket, role):
+    with transition(actor, ticket_id, "dispatch") as (ticket, role):
         before = ticket.status
+        now = clock.now()
+        # The unit's clock starts at its receipt; a re-dispatch restarts it (not the requester's).
+        unit_due = unit_deadline(ticket, now)
         ticket.status = workflow.target_for("dispatch")
         ticket.lead_unit = unit
-        ticket.dispatched_at = clock.now()
+        ticket.dispatched_at = now
         ticket.signed_at = None
-        ticket.save(update_fields=["status", "lead_unit", "dispatched_at", "signed_at"])
+        ticket.unit_due_at, ticket.unit_due_provisional = unit_due.at, unit_due.provisional
+        ticket.save(
+            update_fields=["status", "lead_unit", "dispatched_at", "signed_at", "unit_due_at", "unit_due_provisional"]
+        )
         ticket.assisting_units.set(assisting)
-        _record(
+        record_event(
             ticket, "dispatch", actor, role, from_status=before, note=note.strip(), unit=unit,
-            data={"unit": unit.name, "assisting": [u.name for u in assisting]},
+            data={
+                "unit": unit.name,
+                "assisting": [u.name for u in assisting],
+                "unit_due_at": ticket.unit_due_at.isoformat(),
+            },
         )
     return ticket
 
 
 def sign(actor: Actor, ticket_id: int, *, note: str = "") -> Ticket:
-    with _transition(actor, ticket_id, "sign") as (ticket, role):
+    with transition(actor, ticket_id, "sign") as (ticket, role):
         before = ticket.status
         ticket.status = workflow.target_for("sign")
         ticket.signed_at = clock.now()
         ticket.save(update_fields=["status", "signed_at"])
-        _record(ticket, "sign", actor, role, from_status=before, note=note.strip(), unit=ticket.lead_unit)
+        record_event(ticket, "sign", actor, role, from_status=before, note=note.strip(), unit=ticket.lead_unit)
     return ticket
 
 
@@ -227,13 +260,13 @@ def return_ticket(actor: Actor, ticket_id: int, *, reason_code: str, note: str) 
     reason = ReturnReason.objects.filter(code=reason_code, active=True).first()
     if reason is None:
         raise InvalidInput(_("Please choose a reason for the return."), "invalid_reason", field="reason_code")
-    note = _required_text(note, "note", 2000)
-    with _transition(actor, ticket_id, "return") as (ticket, role):
+    note = required_text(note, "note", 2000)
+    with transition(actor, ticket_id, "return") as (ticket, role):
         before = ticket.status
         unit = ticket.lead_unit
         ticket.status = workflow.target_for("return")
         ticket.save(update_fields=["status"])
-        _record(
+        record_event(
             ticket, "return", actor, role, from_status=before, note=note, unit=unit,
             data={"reason_code": reason.code, "reason": reason.name}, public=False,
         )
@@ -241,15 +274,15 @@ def return_ticket(actor: Actor, ticket_id: int, *, reason_code: str, note: str) 
 
 
 def reply(actor: Actor, ticket_id: int, text: str) -> Ticket:
-    text = _required_text(text, "text")
-    with _transition(actor, ticket_id, "reply") as (ticket, role):
+    text = required_text(text, "text")
+    with transition(actor, ticket_id, "reply") as (ticket, role):
         before = ticket.status
         now = clock.now()
         Reply.objects.create(ticket=ticket, text=text, unit=ticket.lead_unit, author=actor.user, created_at=now)
         ticket.status = workflow.target_for("reply")
         ticket.replied_at = now
         ticket.save(update_fields=["status", "replied_at"])
-        _record(ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit)
+        record_event(ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit)
     return ticket
 
 
@@ -278,7 +311,7 @@ def rate(
         else:
             ticket = access.access_track(number or "", code or "", for_update=True)
         role = access.transition_role(actor, ticket, "rate")
-        _check_state(ticket, "rate")
+        check_state(ticket, "rate")
         latest = ticket.replies.order_by("-created_at", "-id").first()
         if latest is None:  # cannot happen in the `replied` state; kept as a guard
             raise Conflict(_("There is no reply to rate yet."), "no_reply")
@@ -294,7 +327,7 @@ def rate(
             ticket.closed_at = now
             fields.append("closed_at")
         ticket.save(update_fields=fields)
-        _record(
+        record_event(
             ticket, "rate", actor, role, from_status=before, note=comment,
             data={"rating": rating, "return_visit": actor.is_staff_user},
         )
@@ -302,10 +335,10 @@ def rate(
 
 
 def close(actor: Actor, ticket_id: int, *, note: str = "") -> Ticket:
-    with _transition(actor, ticket_id, "close") as (ticket, role):
+    with transition(actor, ticket_id, "close") as (ticket, role):
         before = ticket.status
         ticket.status = workflow.target_for("close")
         ticket.closed_at = clock.now()
         ticket.save(update_fields=["status", "closed_at"])
-        _record(ticket, "close", actor, role, from_status=before, note=note.strip())
+        record_event(ticket, "close", actor, role, from_status=before, note=note.strip())
     return ticket

@@ -95,7 +95,18 @@ class Ticket(models.Model):
     )
 
     created_at = models.DateTimeField(_("submitted at"), db_index=True)
+    # The requester's clock runs from submission; the unit's from its receipt (dispatch).
+    time_limit_days = models.PositiveSmallIntegerField(
+        _("time limit (working days)"), default=0, help_text=_("The policy's limit when taken in.")
+    )
+    extended_days = models.PositiveSmallIntegerField(_("working days added by extensions"), default=0)
     due_at = models.DateTimeField(_("deadline"))
+    due_provisional = models.BooleanField(
+        _("deadline provisional"), default=False,
+        help_text=_("Counted on a year whose holiday notice is not loaded yet."),
+    )
+    unit_due_at = models.DateTimeField(_("unit deadline"), null=True, blank=True)
+    unit_due_provisional = models.BooleanField(_("unit deadline provisional"), default=False)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
@@ -126,7 +137,8 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
             models.Index(fields=["lead_unit", "status"], name="ticket_unit_status"),
             models.Index(fields=["district", "status"], name="ticket_district_status"),
-            models.Index(fields=["due_at"], name="ticket_due"),
+            models.Index(fields=["status", "due_at"], name="ticket_status_due"),
+            models.Index(fields=["status", "unit_due_at"], name="ticket_status_unit_due"),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ PUBLIC = "public"
 class Transition:
     name: str
     sources: frozenset[str]
-    targets: tuple[str, ...]  # the first is the usual target; see `target_for`
+    targets: tuple[str, ...]  # the first is the usual target (see `target_for`); none: unchanged
     roles: frozenset[str]
     #: True when a unit role may take it only on its own unit's ticket.
     unit_scoped: bool = False
@@ -53,6 +53,12 @@ TRANSITIONS: dict[str, Transition] = {
         # Closing without (or after reviewing) a rating: the rating window ran out, or a
         # dissatisfied rating was judged unreasonable.
         _t("close", [S.REPLIED, S.UNDER_REVIEW], [S.CLOSED], [R.DISPATCHER, R.SUPERVISOR, SYSTEM]),
+        # Acts that keep the state (no target): time limits while the unit handles the ticket.
+        _t("request_extension", [S.IN_PROGRESS], [], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        _t("decide_extension", [S.IN_PROGRESS], [], [R.SUPERVISOR]),
+        _t("file_plan", [S.IN_PROGRESS], [], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        _t("decide_plan", [S.IN_PROGRESS], [], [R.SUPERVISOR]),
+        _t("record_milestone", [S.IN_PROGRESS], [], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
     ]
 }
 
@@ -60,12 +66,13 @@ TRANSITIONS: dict[str, Transition] = {
 ORDER = tuple(TRANSITIONS)
 
 
-def target_for(name: str, rating: str | None = None) -> str:
-    """The state a transition leads to; a dissatisfied rating goes to review, others close."""
+def target_for(name: str, rating: str | None = None, current: str = "") -> str:
+    """The state a transition leads to; a dissatisfied rating goes to review, others close.
+    An act without targets leaves the state as it is (`current`)."""
     transition = TRANSITIONS[name]
     if name == "rate":
         return Status.UNDER_REVIEW if rating == Rating.DISSATISFIED else Status.CLOSED
-    return transition.targets[0]
+    return transition.targets[0] if transition.targets else current
 
 
 def role_for(name: str, roles: frozenset[str] | set[str]) -> str | None:

@@ -1,0 +1,86 @@
+"""The database side of time limits: the calendar with the loaded notices, and the policies.
+
+`current_calendar()` is rebuilt only when the notices change (their version is read from the
+database at most once a minute per process; loading a notice invalidates it at once here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from functools import lru_cache
+
+from django.db.models import Count, Max, Q
+
+from minyi.org.models import Category
+from minyi.sla.calendar import WorkCalendar
+from minyi.sla.models import HolidayDay, HolidayNotice, TimeLimitPolicy
+from minyi.sla.policies import TIME_LIMIT_DAYS, URGENT_HOURS, Deadline, count_deadline
+
+VERSION_SECONDS = 60
+_version_read = {"at": 0.0, "version": ""}
+
+
+def _notice_version() -> str:
+    now = time.monotonic()
+    if now - _version_read["at"] > VERSION_SECONDS or not _version_read["version"]:
+        agg = HolidayNotice.objects.aggregate(last=Max("loaded_at"), n=Count("days"))
+        _version_read["version"] = f"{agg['last']}/{agg['n']}"
+        _version_read["at"] = now
+    return str(_version_read["version"])
+
+
+def invalidate_calendar() -> None:
+    _version_read["at"] = 0.0
+    _version_read["version"] = ""
+
+
+@lru_cache(maxsize=4)
+def _calendar_for(version: str) -> WorkCalendar:
+    overrides = dict(HolidayDay.objects.values_list("date", "is_off_day"))
+    overrides = {day: not off for day, off in overrides.items()}
+    years = HolidayNotice.objects.values_list("year", flat=True)
+    return WorkCalendar(overrides, years)
+
+
+def current_calendar() -> WorkCalendar:
+    return _calendar_for(_notice_version())
+
+
+def missing_notice_years(today: dt.date, *, ahead_days: int = 60) -> list[int]:
+    """Years a deadline counted from today could reach that no notice covers (for the warning)."""
+    calendar = current_calendar()
+    horizon = today + dt.timedelta(days=ahead_days)
+    return [year for year in range(today.year, horizon.year + 1) if not calendar.known_year(year)]
+
+
+def policy_for(request_type: str, category: Category | None) -> tuple[int, int]:
+    """(working days, urgent hours) for a request type in a category: the most specific rule
+    among the category and its ancestors wins, then the type's default, then the national one."""
+    chain: list[int] = []
+    node = category
+    while node is not None:
+        chain.append(node.pk)
+        node = node.parent
+    rules = {
+        rule.category_id: rule
+        for rule in TimeLimitPolicy.objects.filter(request_type=request_type).filter(
+            Q(category_id__in=chain) | Q(category=None)
+        )
+    }
+    for key in [*chain, None]:
+        if key in rules:
+            return rules[key].working_days, rules[key].urgent_hours
+    return TIME_LIMIT_DAYS[request_type], URGENT_HOURS
+
+
+def deadline_for(
+    received_at: dt.datetime,
+    working_days: int,
+    *,
+    urgent: bool = False,
+    urgent_hours: int = URGENT_HOURS,
+) -> Deadline:
+    return count_deadline(
+        received_at, working_days, current_calendar(), urgent_hours=urgent_hours if urgent else None
+    )

@@ -1,0 +1,136 @@
+"""Supervision orders (督办): opened, escalated and closed — by the periodic job or inline.
+
+Orders are records of their own; each change appends an internal event to the ticket's
+timeline. Opening is idempotent by database constraint (one open order per ticket and cause,
+or per milestone), escalation and closure by conditional updates, so two workers running the
+job at once do each change once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from minyi.core import clock
+from minyi.org.actors import system_actor
+from minyi.sla import services
+from minyi.sla.models import Milestone, StagedPlan
+from minyi.sla.policies import SHANGHAI, end_of_day
+from minyi.supervision.models import SupervisionLevel, SupervisionOrder
+from minyi.tickets.actions import record_event
+from minyi.tickets.choices import AT_UNIT_STATUSES, Status
+from minyi.tickets.models import Ticket
+
+DEFAULT_LEVELS = {1: 1, 2: 2, 3: 2, 4: 3}  # level -> working days to respond, if no data
+
+
+def levels() -> dict[int, SupervisionLevel]:
+    return {lv.level: lv for lv in SupervisionLevel.objects.all()}
+
+
+def order_due(now: dt.datetime, level: int, ladder: dict[int, SupervisionLevel]) -> dt.datetime:
+    days = ladder[level].response_working_days if level in ladder else DEFAULT_LEVELS.get(level, 1)
+    today = now.astimezone(SHANGHAI).date()
+    return end_of_day(services.current_calendar().add_working_days(today, days))
+
+
+def _level_name(level: int, ladder: dict[int, SupervisionLevel]) -> str:
+    return ladder[level].name if level in ladder else str(level)
+
+
+def open_order(
+    ticket: Ticket, cause: str, *, milestone: Milestone | None = None, now: dt.datetime | None = None,
+    ladder: dict[int, SupervisionLevel] | None = None,
+) -> SupervisionOrder | None:
+    """Open an order unless one is open for the same cause; returns the new order or None."""
+    now = now or clock.now()
+    ladder = ladder if ladder is not None else levels()
+    try:
+        with transaction.atomic():
+            order = SupervisionOrder.objects.create(
+                ticket=ticket, cause=cause, milestone=milestone, unit_id=ticket.lead_unit_id,
+                level=1, opened_at=now, due_at=order_due(now, 1, ladder),
+            )
+            record_event(
+                ticket, "supervision_opened", system_actor(), "system", from_status=ticket.status,
+                note=str(SupervisionOrder.Cause(cause).label), unit=ticket.lead_unit, public=False,
+                data={"order": order.pk, "cause": cause, "level": 1, "level_name": _level_name(1, ladder),
+                      "milestone": milestone.pk if milestone else None, "due_at": order.due_at.isoformat()},
+            )
+    except IntegrityError:
+        return None
+    return order
+
+
+def escalate(order: SupervisionOrder, *, now: dt.datetime, ladder: dict[int, SupervisionLevel]) -> bool:
+    """Climb one rung if the order is still open, late and not at the top. True if it did."""
+    top = max(ladder) if ladder else max(DEFAULT_LEVELS)
+    if order.level >= top:
+        return False
+    new_level = order.level + 1
+    due = order_due(now, new_level, ladder)
+    with transaction.atomic():
+        moved = SupervisionOrder.objects.filter(
+            pk=order.pk, status=SupervisionOrder.Status.OPEN, level=order.level, due_at__lt=now
+        ).update(level=new_level, due_at=due, escalated_at=now)
+        if not moved:
+            return False
+        ticket = Ticket.objects.select_related("lead_unit").get(pk=order.ticket_id)
+        record_event(
+            ticket, "supervision_escalated", system_actor(), "system", from_status=ticket.status,
+            note=_level_name(new_level, ladder), unit=ticket.lead_unit, public=False,
+            data={"order": order.pk, "level": new_level, "level_name": _level_name(new_level, ladder),
+                  "due_at": due.isoformat()},
+        )
+    return True
+
+
+def close_order(order: SupervisionOrder, reason: str, *, now: dt.datetime) -> bool:
+    with transaction.atomic():
+        closed = SupervisionOrder.objects.filter(pk=order.pk, status=SupervisionOrder.Status.OPEN).update(
+            status=SupervisionOrder.Status.CLOSED, closed_at=now, close_reason=reason[:200]
+        )
+        if not closed:
+            return False
+        ticket = Ticket.objects.select_related("lead_unit").get(pk=order.ticket_id)
+        record_event(
+            ticket, "supervision_closed", system_actor(), "system", from_status=ticket.status,
+            note=reason, unit=ticket.lead_unit, public=False, data={"order": order.pk},
+        )
+    return True
+
+
+def resolved_orders(now: dt.datetime, ticket_ids: Iterable[int] | None = None):
+    """Open orders whose cause is gone: the ticket left the unit (replied, closed, returned) or
+    its deadline moved past now; the milestone was recorded or the plan is no longer live."""
+    open_orders = SupervisionOrder.objects.filter(status=SupervisionOrder.Status.OPEN)
+    if ticket_ids is not None:
+        open_orders = open_orders.filter(ticket_id__in=list(ticket_ids))
+    overdue_gone = Q(cause=SupervisionOrder.Cause.OVERDUE) & (
+        ~Q(ticket__status__in=AT_UNIT_STATUSES) | Q(ticket__unit_due_at__gte=now)
+    )
+    milestone_gone = Q(cause=SupervisionOrder.Cause.MILESTONE_MISSED) & (
+        ~Q(milestone__done_at=None)
+        | ~Q(milestone__plan__status=StagedPlan.Status.APPROVED)
+        | ~Q(ticket__status=Status.IN_PROGRESS)
+    )
+    return open_orders.filter(overdue_gone | milestone_gone).select_related("ticket")
+
+
+def close_resolved(*, ticket_ids: Iterable[int] | None = None, now: dt.datetime | None = None) -> int:
+    now = now or clock.now()
+    count = 0
+    for order in resolved_orders(now, ticket_ids):
+        if order.cause == SupervisionOrder.Cause.OVERDUE:
+            reason = (
+                _("The ticket was handled.") if order.ticket.status not in AT_UNIT_STATUSES
+                else _("The deadline was moved.")
+            )
+        else:
+            reason = _("The milestone was recorded or the plan ended.")
+        count += close_order(order, reason, now=now)
+    return count
