@@ -182,6 +182,9 @@ MINYI_TRUST_X_FORWARDED_FOR = env_bool("MINYI_TRUST_X_FORWARDED_FOR")
 # A ticket is "due soon" within its last N working days.
 MINYI_DUE_SOON_WORKING_DAYS = int(os.environ.get("MINYI_DUE_SOON_WORKING_DAYS", "1"))
 
+# How often a process re-reads whether holiday notices changed (seconds).
+MINYI_CALENDAR_RECHECK_SECONDS = int(os.environ.get("MINYI_CALENDAR_RECHECK_SECONDS", "60"))
+
 # API tokens expire after this many hours.
 MINYI_API_TOKEN_HOURS = int(os.environ.get("MINYI_API_TOKEN_HOURS", "12"))
 

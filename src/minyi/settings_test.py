@@ -14,6 +14,8 @@ from minyi.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MINYI_PUBLIC_RATE_LIMIT = 1000
+# Each test has its own database state: never reuse a calendar read in another test.
+MINYI_CALENDAR_RECHECK_SECONDS = 0
 # Tests serve static files from the apps' folders (no collectstatic, no manifest).
 STORAGES = {
     **STORAGES,  # noqa: F405

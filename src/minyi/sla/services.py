@@ -1,7 +1,8 @@
 """The database side of time limits: the calendar with the loaded notices, and the policies.
 
 `current_calendar()` is rebuilt only when the notices change (their version is read from the
-database at most once a minute per process; loading a notice invalidates it at once here).
+database at most every MINYI_CALENDAR_RECHECK_SECONDS per process; loading a notice
+invalidates it at once in the loading process).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import datetime as dt
 import time
 from functools import lru_cache
 
+from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from minyi.org.models import Category
@@ -17,13 +19,14 @@ from minyi.sla.calendar import WorkCalendar
 from minyi.sla.models import HolidayDay, HolidayNotice, TimeLimitPolicy
 from minyi.sla.policies import TIME_LIMIT_DAYS, URGENT_HOURS, Deadline, count_deadline
 
-VERSION_SECONDS = 60
+#: When this process last read the notices' version (a per-process memo, not shared state).
 _version_read = {"at": 0.0, "version": ""}
 
 
 def _notice_version() -> str:
     now = time.monotonic()
-    if now - _version_read["at"] > VERSION_SECONDS or not _version_read["version"]:
+    recheck = settings.MINYI_CALENDAR_RECHECK_SECONDS
+    if now - _version_read["at"] >= recheck or not _version_read["version"]:
         agg = HolidayNotice.objects.aggregate(last=Max("loaded_at"), n=Count("days"))
         _version_read["version"] = f"{agg['last']}/{agg['n']}"
         _version_read["at"] = now
