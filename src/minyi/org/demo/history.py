@@ -34,6 +34,9 @@ from minyi.org.demo import categories, people, regions, templates, units
 from minyi.org.demo.loader import ensure_staff
 from minyi.org.models import Category, Role, Unit
 from minyi.sla.calendar import is_working_day
+from minyi.sla import actions as sla_actions
+from minyi.sla.jobs import scan
+from minyi.sla.models import Milestone
 from minyi.tickets import actions
 from minyi.tickets.intake import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS, clean_submission
 from minyi.tickets.models import Notification
@@ -57,6 +60,20 @@ ANONYMOUS_SHARE = 0.32
 RATING_SHARES = (("satisfied", 0.72), ("basically_satisfied", 0.18), ("dissatisfied", 0.10))
 RATED_SHARE = 0.65  # the rest close when the rating window runs out
 STALL_SHARE = 0.04  # of dispatched tickets: signed, then left to run over the deadline
+EXTENSION_SHARE = 0.08  # of signed help/complaint/report tickets: an extension is asked for
+EXTENSION_REFUSED_SHARE = 0.15
+STAGED_SHARE = 0.03  # of signed complaint/help tickets: a staged-closure plan
+EXTENSION_REASONS = (
+    ("hard_case", "涉及多个部门，需联合现场核查后方能答复。"),
+    ("new_facts", "诉求人补充了新的情况和材料，需重新核实。"),
+    ("hard_case", "需委托第三方检测机构出具检测报告，周期较长。"),
+    ("natural_disaster", "受台风暴雨影响，现场核查无法按期开展。"),
+)
+PLAN_MILESTONES = (
+    ("组织相关方现场调研并征求意见", "形成整改方案并报批", "完成整改并组织验收"),
+    ("联系产权单位和业主召开协调会", "完成施工单位招标与进场", "完工并回访诉求人"),
+    ("委托专业机构检测评估", "落实维修资金", "完成维修并复查"),
+)
 
 #: The final states the history must contain (closed ones by how they closed).
 OUTCOMES = (
@@ -142,7 +159,7 @@ class Plan:
         return {
             "direct_answer": "closed_direct", "dispatch": "dispatched", "return": "returned",
             "sign": "in_progress", "reply": "replied", "close": "closed_by_close",
-        }[last.name]
+        }.get(last.name, "in_progress")
 
 
 def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -391,6 +408,9 @@ class Choices:
     rating: str | None = None  # None: unrated, closed when the window runs out
     rater: str = "requester"  # or "visit": recorded by an agent on a return visit
     review_closes: bool = True
+    extension: bool = False  # the unit asks for more time after signing
+    extension_refused: bool = False
+    staged: bool = False  # a hard case finished by a staged-closure plan (阶段性办结)
 
 
 def draw_choices(rng: random.Random, spec: Spec) -> Choices:
@@ -401,7 +421,13 @@ def draw_choices(rng: random.Random, spec: Spec) -> Choices:
     if rng.random() < RATED_SHARE:
         rating = rng.choices([r for r, _ in RATING_SHARES], weights=[w for _, w in RATING_SHARES])[0]
     can_visit = bool(spec.data.get("requester_phone"))
+    long_case = spec.template.type in ("help", "complaint", "report") and not spec.urgent
+    staged = long_case and spec.template.type != "report" and rng.random() < STAGED_SHARE
+    extension = long_case and not staged and not stall and rng.random() < EXTENSION_SHARE
     return Choices(
+        extension=extension,
+        extension_refused=extension and rng.random() < EXTENSION_REFUSED_SHARE,
+        staged=staged,
         returned=rng.random() < RETURN_SHARE,
         stall=stall,
         rating=rating,
@@ -459,6 +485,28 @@ def build_steps(rng: random.Random, spec: Spec, choices: Choices) -> list[Step]:
     steps.append(Step("sign", t, {"unit": spec.unit_code}))
     if choices.stall:
         return steps
+
+    if choices.extension:
+        reason, explanation = rng.choice(EXTENSION_REASONS)
+        t = office(t, 1 * OFFICE_HOURS_A_DAY, 5 * OFFICE_HOURS_A_DAY)
+        steps.append(Step("request_extension", t, {"unit": spec.unit_code, "reason": reason,
+                                                   "days": rng.choice((3, 5, 5, 7, 10)),
+                                                   "explanation": explanation}))
+        t = platform(t, 0.5, 6)
+        steps.append(Step("decide_extension", t, {"approve": not choices.extension_refused}))
+    if choices.staged:
+        titles = rng.choice(PLAN_MILESTONES)
+        t = office(t, 1 * OFFICE_HOURS_A_DAY, 4 * OFFICE_HOURS_A_DAY)
+        first = t.astimezone(SHANGHAI).date() + dt.timedelta(days=rng.randint(7, 14))
+        dates = [first + dt.timedelta(days=21 * i + rng.randint(0, 6)) for i in range(len(titles))]
+        steps.append(Step("file_plan", t, {"unit": spec.unit_code, "milestones": list(zip(titles, dates, strict=True))}))
+        t = platform(t, 1, 8)
+        steps.append(Step("decide_plan", t, {"approve": True}))
+        for seq, day in enumerate(dates, 1):
+            # Most milestones are met a little early; the unit records each with evidence.
+            moment = dt.datetime.combine(day - dt.timedelta(days=rng.randint(0, 3)), dt.time(10), tzinfo=SHANGHAI)
+            t = max(t + HOUR, moment)
+            steps.append(Step("record_milestone", t, {"unit": spec.unit_code, "seq": seq}))
 
     if urgent:
         t = t + rng.uniform(2, 18) * HOUR
@@ -686,6 +734,29 @@ def _take(step: Step, ticket_id: int, number: str, code: str, spec: Spec, cast: 
         else:
             actions.rate(cast.requester, None, rating=args["rating"], comment=args["comment"],
                          code=code, number=number)
+    elif step.name == "request_extension":
+        sla_actions.request_extension(
+            cast.unit_staff(cast.units[args["unit"]]), ticket_id, reason_code=args["reason"],
+            working_days=args["days"], explanation=args["explanation"],
+        )
+    elif step.name == "decide_extension":
+        note = "" if args["approve"] else "理由不充分，请按原时限办结。"
+        sla_actions.decide_extension(cast.staff("supervisor"), ticket_id, approve=args["approve"], note=note)
+    elif step.name == "file_plan":
+        sla_actions.file_plan(
+            cast.unit_staff(cast.units[args["unit"]]), ticket_id,
+            explanation="该诉求涉及业主表决、资金筹措和施工等环节，短期内难以办结。已电话向诉求人说明情况，"
+            "制定分阶段解决方案，将按计划推进并及时反馈进展。",
+            milestones=[{"title": title, "due_date": day} for title, day in args["milestones"]],
+        )
+    elif step.name == "decide_plan":
+        sla_actions.decide_plan(cast.staff("supervisor"), ticket_id, approve=True)
+    elif step.name == "record_milestone":
+        milestone = Milestone.objects.get(plan__ticket_id=ticket_id, plan__status="approved", seq=args["seq"])
+        sla_actions.record_milestone(
+            cast.unit_staff(cast.units[args["unit"]]), ticket_id, milestone_id=milestone.pk,
+            evidence=f"已按计划完成“{milestone.title}”，相关会议纪要和现场照片已存档。",
+        )
     elif step.name == "close":
         closer: Callable[[], Actor] = {
             "system": lambda: cast.system,
@@ -729,6 +800,9 @@ def load_tickets(count: int, *, seed: int, days: int = 60, now: dt.datetime | No
     try:
         with _quiet() if quiet else nullcontext(), transaction.atomic():
             loaded = [_run(plan, cast, categories_by_code) for plan in plans]
+            # What the periodic deadline job would have found by now: warnings and supervision.
+            with clock.frozen_at(now):
+                scan(now)
     finally:
         HUEY.immediate = previous
     ids = [ticket.id for ticket in loaded]
