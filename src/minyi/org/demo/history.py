@@ -33,8 +33,8 @@ from minyi.org.actors import Actor, actor_for_user, requester_actor, system_acto
 from minyi.org.demo import categories, people, regions, templates, units
 from minyi.org.demo.loader import ensure_staff
 from minyi.org.models import Category, Role, Unit
-from minyi.sla.calendar import is_working_day
 from minyi.sla import actions as sla_actions
+from minyi.sla.calendar import is_working_day
 from minyi.sla.jobs import scan
 from minyi.sla.models import Milestone
 from minyi.tickets import actions
