@@ -18,8 +18,9 @@ PASSWORD = "pw-for-tests-1"
 
 @pytest.fixture
 def reference_data(db):
-    """The rows the data migrations create (role groups, return reasons). A transactional test
-    flushes the database, so transactional tests ask for these again."""
+    """The rows the data migrations create (role groups, return reasons, time-limit policies,
+    extension reasons, supervision levels). A transactional test flushes the database, so
+    transactional tests ask for these again."""
     from minyi.org.models import Role
     from minyi.tickets.models import ReturnReason
 
@@ -28,6 +29,22 @@ def reference_data(db):
     reasons = importlib.import_module("minyi.tickets.migrations.0002_return_reasons").REASONS
     for code, name in reasons:
         ReturnReason.objects.get_or_create(code=code, defaults={"name": name})
+    # Time limits (sla/0002) and the supervision ladder (supervision/0002).
+    from minyi.sla.models import ExtensionReason, TimeLimitPolicy
+    from minyi.supervision.models import SupervisionLevel
+
+    sla_defaults = importlib.import_module("minyi.sla.migrations.0002_defaults")
+    for request_type, days in sla_defaults.POLICIES:
+        TimeLimitPolicy.objects.get_or_create(
+            request_type=request_type, category=None, defaults={"working_days": days, "urgent_hours": 24}
+        )
+    for code, name in sla_defaults.REASONS:
+        ExtensionReason.objects.get_or_create(code=code, defaults={"name": name})
+    levels = importlib.import_module("minyi.supervision.migrations.0002_levels").LEVELS
+    for level, code, name, days in levels:
+        SupervisionLevel.objects.get_or_create(
+            level=level, defaults={"code": code, "name": name, "response_working_days": days}
+        )
 
 
 @pytest.fixture
@@ -173,7 +190,8 @@ def _clear_cache():
 
 
 def ticket_state(ticket_id: int) -> dict:
-    """What a refused action must leave unchanged: status, unit, timestamps and child rows."""
+    """What a refused action must leave unchanged: status, unit, timestamps, deadlines and child rows."""
+    from minyi.sla.models import Milestone
     from minyi.tickets.models import Ticket
 
     ticket = Ticket.objects.get(pk=ticket_id)
@@ -188,6 +206,20 @@ def ticket_state(ticket_id: int) -> dict:
         "events": ticket.events.count(),
         "replies": ticket.replies.count(),
         "ratings": ticket.ratings.count(),
+        # Time limits (issue 3): both clocks, extensions, plans, milestones, supervision.
+        "time_limit_days": ticket.time_limit_days,
+        "extended_days": ticket.extended_days,
+        "due_at": ticket.due_at,
+        "due_provisional": ticket.due_provisional,
+        "unit_due_at": ticket.unit_due_at,
+        "unit_due_provisional": ticket.unit_due_provisional,
+        "extensions": list(ticket.extensions.order_by("id").values_list("id", "status", "working_days", "decided_at")),
+        "plans": list(ticket.plans.order_by("id").values_list("id", "status", "decided_at")),
+        "milestones": list(
+            Milestone.objects.filter(plan__ticket=ticket).order_by("id").values_list("id", "done_at", "evidence")
+        ),
+        "orders": list(ticket.supervision_orders.order_by("id").values_list("id", "status", "level")),
+        "attachments": ticket.attachments.count(),
     }
 
 
@@ -240,3 +272,69 @@ def assert_error(response, status: int, code: str, field: str | None = None) -> 
     if field is not None:
         assert body.get("field") == field, body
     return body
+
+
+# --- time limits (issue 3) ----------------------------------------------------------------------
+
+
+def shanghai(text: str):
+    """An aware moment from ISO text; naive text is Asia/Shanghai time."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def travel(settings):
+    """`travel("2026-11-02T10:00")` sets the clock (naive text: Asia/Shanghai) for the rest of
+    the test; call it again to move on. API tokens issued on the way stay valid."""
+    from contextlib import ExitStack
+
+    from minyi.core import clock
+
+    settings.MINYI_API_TOKEN_HOURS = 24 * 365
+    with ExitStack() as stack:
+
+        def to(text: str):
+            moment = shanghai(text)
+            stack.enter_context(clock.frozen_at(moment))
+            return moment
+
+        yield to
+
+
+EXPLANATION = "需协调燃气、供电等多个部门联合施工，原定时限内无法完成。"
+PLAN_EXPLANATION = "加装电梯需全体业主表决同意，已向诉求人说明，分阶段推进。"
+
+
+def request_extension(actor, ticket, days: int = 5, reason: str = "hard_case"):
+    from minyi.sla import actions as sla_actions
+
+    return sla_actions.request_extension(
+        actor, ticket.pk, reason_code=reason, working_days=days, explanation=EXPLANATION
+    )
+
+
+def extend(actors, ticket, days: int = 5, note: str = "同意延期，请加快办理。"):
+    """The housing handler asks for `days` more working days and the supervisor approves."""
+    from minyi.sla import actions as sla_actions
+
+    request_extension(actors["handler"], ticket, days)
+    return sla_actions.decide_extension(actors["supervisor"], ticket.pk, approve=True, note=note)
+
+
+def file_plan(actor, ticket, *dates: str):
+    """A plan with one milestone per date (YYYY-MM-DD)."""
+    from minyi.sla import actions as sla_actions
+
+    milestones = [{"title": f"第{i}阶段", "due_date": day} for i, day in enumerate(dates, 1)]
+    return sla_actions.file_plan(actor, ticket.pk, explanation=PLAN_EXPLANATION, milestones=milestones)
+
+
+def approved_plan(actors, ticket, *dates: str):
+    from minyi.sla import actions as sla_actions
+
+    file_plan(actors["handler"], ticket, *dates)
+    return sla_actions.decide_plan(actors["supervisor"], ticket.pk, approve=True, note="同意")

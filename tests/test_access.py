@@ -120,7 +120,10 @@ def test_access_track_answers_alike_for_wrong_number_and_wrong_code(new_ticket):
         ("dispatched", "handler", ["sign", "return"]),
         ("dispatched", "leader", ["sign", "return"]),
         ("dispatched", "dispatcher", []),
-        ("in_progress", "handler", ["reply"]),
+        ("in_progress", "handler", ["reply", "request_extension", "file_plan"]),
+        ("in_progress", "leader", ["reply", "request_extension", "file_plan"]),
+        ("in_progress", "supervisor", []),  # nothing waits for a decision
+        ("in_progress", "dispatcher", []),
         ("replied", "agent", ["rate"]),
         ("replied", "supervisor", ["rate", "close"]),
         ("replied", "dispatcher", ["close"]),
@@ -134,6 +137,68 @@ def test_access_track_answers_alike_for_wrong_number_and_wrong_code(new_ticket):
 )
 def test_available_transitions(new_ticket, actors, status, who, expected):
     assert access.available_transitions(actors[who], new_ticket(status)) == expected
+
+
+#: the ticket's time-limit records -> (the handler's offer, the supervisor's offer)
+TIME_LIMIT_OFFERS = [
+    ("nothing yet", ["reply", "request_extension", "file_plan"], []),
+    ("extension pending", ["reply", "file_plan"], ["decide_extension"]),
+    ("one extension approved", ["reply", "request_extension", "file_plan"], []),
+    ("extension refused", ["reply", "request_extension", "file_plan"], []),
+    ("two extensions approved", ["reply", "file_plan"], []),
+    ("unit deadline passed", ["reply", "file_plan"], []),
+    ("plan pending", ["reply", "request_extension"], ["decide_plan"]),
+    ("plan and extension pending", ["reply"], ["decide_extension", "decide_plan"]),
+    ("plan refused", ["reply", "request_extension", "file_plan"], []),
+    ("plan approved", ["reply", "record_milestone"], []),
+    ("plan completed", ["reply", "request_extension", "file_plan"], []),
+]
+
+
+@pytest.mark.parametrize(("records", "handler", "supervisor"), TIME_LIMIT_OFFERS)
+def test_available_time_limit_acts(new_ticket, actors, travel, records, handler, supervisor):
+    from conftest import approved_plan, extend, file_plan, request_extension
+    from minyi.sla import actions as sla_actions
+
+    travel("2026-11-02T10:00")
+    ticket = new_ticket("in_progress")  # both deadlines: 2026-11-23 23:59:59
+    if records == "extension pending":
+        request_extension(actors["handler"], ticket)
+    elif records == "one extension approved":
+        extend(actors, ticket)
+    elif records == "extension refused":
+        request_extension(actors["handler"], ticket)
+        sla_actions.decide_extension(actors["supervisor"], ticket.pk, approve=False, note="理由不充分")
+    elif records == "two extensions approved":
+        extend(actors, ticket)
+        extend(actors, ticket)
+    elif records == "unit deadline passed":
+        travel("2026-11-24T00:00:00")
+    elif records == "plan pending":
+        file_plan(actors["handler"], ticket, "2026-11-20", "2026-12-18")
+    elif records == "plan and extension pending":
+        request_extension(actors["handler"], ticket)
+        file_plan(actors["handler"], ticket, "2026-11-20", "2026-12-18")
+    elif records == "plan refused":
+        file_plan(actors["handler"], ticket, "2026-11-20")
+        sla_actions.decide_plan(actors["supervisor"], ticket.pk, approve=False, note="节点过于宽松")
+    elif records in ("plan approved", "plan completed"):
+        plan = approved_plan(actors, ticket, "2026-11-20")
+        if records == "plan completed":
+            sla_actions.record_milestone(
+                actors["handler"], ticket.pk, milestone_id=plan.milestones.get().pk, evidence="业主表决通过"
+            )
+    ticket.refresh_from_db()
+    assert access.available_transitions(actors["handler"], ticket) == handler
+    assert access.available_transitions(actors["leader"], ticket) == handler
+    assert access.available_transitions(actors["supervisor"], ticket) == supervisor
+    assert access.available_transitions(actors["other_handler"], ticket) == []
+
+
+def test_the_time_limit_guards_are_read_only_when_needed(new_ticket, actors, django_assert_num_queries):
+    ticket = new_ticket("dispatched")
+    with django_assert_num_queries(0):
+        assert access.available_transitions(actors["handler"], ticket) == ["sign", "return"]
 
 
 def test_available_transitions_for_a_consultation(new_ticket, actors):

@@ -101,18 +101,26 @@ def test_direct_answer_closes_a_consultation(new_ticket, actors, users):
 
 
 def test_dispatch_with_assisting_units(new_ticket, actors, org):
-    ticket = new_ticket()
-    actions.dispatch(
-        actors["dispatcher"], ticket.pk, org["housing"].pk,
-        assisting_unit_ids=[org["street_office"].pk, org["housing"].pk, org["street_office"].pk],
-    )
+    with clock.frozen_at(dt.datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)):
+        ticket = new_ticket()
+    with clock.frozen_at(dt.datetime(2026, 11, 3, 9, 0, tzinfo=SHANGHAI)):
+        actions.dispatch(
+            actors["dispatcher"], ticket.pk, org["housing"].pk,
+            assisting_unit_ids=[org["street_office"].pk, org["housing"].pk, org["street_office"].pk],
+        )
     ticket.refresh_from_db()
     assert ticket.lead_unit == org["housing"]
     # The lead is not also assisting; duplicates collapse.
     assert list(ticket.assisting_units.all()) == [org["street_office"]]
+    # The unit's clock starts at its receipt: 15 working days from Tuesday 3 November 2026.
+    assert ticket.unit_due_at == dt.datetime(2026, 11, 24, 23, 59, 59, tzinfo=SHANGHAI)
+    assert ticket.due_at == dt.datetime(2026, 11, 23, 23, 59, 59, tzinfo=SHANGHAI)
     event = last_event(ticket)
     assert event.unit == org["housing"]
-    assert event.data == {"unit": org["housing"].name, "assisting": [org["street_office"].name]}
+    assert event.data == {
+        "unit": org["housing"].name, "assisting": [org["street_office"].name],
+        "unit_due_at": "2026-11-24T23:59:59+08:00",
+    }
 
 
 def test_redispatch_after_a_return_moves_the_ticket(new_ticket, actors, org):

@@ -113,6 +113,13 @@ def test_an_invalid_token_is_refused_even_where_the_public_is_welcome(api_client
         ("post", "/api/v1/tickets/1/reply"),
         ("post", "/api/v1/tickets/1/rate"),
         ("post", "/api/v1/tickets/1/close"),
+        ("post", "/api/v1/tickets/1/request_extension"),
+        ("post", "/api/v1/tickets/1/decide_extension"),
+        ("post", "/api/v1/tickets/1/file_plan"),
+        ("post", "/api/v1/tickets/1/decide_plan"),
+        ("post", "/api/v1/tickets/1/record_milestone"),
+        ("get", "/api/v1/supervision/orders"),
+        ("get", "/api/v1/sla/status"),
     ],
 )
 def test_staff_endpoints_need_a_token(api, db, method, path):
@@ -207,6 +214,7 @@ PATHS = {
     "/api/v1/tickets": {"get", "post"},
     "/api/v1/tickets/{ticket_id}": {"get"},
     "/api/v1/tickets/{ticket_id}/events": {"get"},
+    "/api/v1/tickets/{ticket_id}/attachments/{token}": {"get"},
     "/api/v1/tickets/{ticket_id}/direct_answer": {"post"},
     "/api/v1/tickets/{ticket_id}/dispatch": {"post"},
     "/api/v1/tickets/{ticket_id}/sign": {"post"},
@@ -214,6 +222,15 @@ PATHS = {
     "/api/v1/tickets/{ticket_id}/reply": {"post"},
     "/api/v1/tickets/{ticket_id}/rate": {"post"},
     "/api/v1/tickets/{ticket_id}/close": {"post"},
+    "/api/v1/tickets/{ticket_id}/request_extension": {"post"},
+    "/api/v1/tickets/{ticket_id}/decide_extension": {"post"},
+    "/api/v1/tickets/{ticket_id}/file_plan": {"post"},
+    "/api/v1/tickets/{ticket_id}/decide_plan": {"post"},
+    "/api/v1/tickets/{ticket_id}/record_milestone": {"post"},
+    "/api/v1/sla/deadline": {"get"},
+    "/api/v1/sla/holidays": {"get"},
+    "/api/v1/sla/status": {"get"},
+    "/api/v1/supervision/orders": {"get"},
     "/api/v1/track/{number}": {"get"},
     "/api/v1/track/{number}/rate": {"post"},
 }
@@ -229,8 +246,15 @@ def test_openapi_lists_every_path(api_client, db):
     content = schema["paths"]["/api/v1/tickets"]["post"]["requestBody"]["content"]
     assert set(content) == {"application/json", "multipart/form-data"}
     assert "attachments" in content["multipart/form-data"]["schema"]["properties"]
+    # ...and so does recording a milestone, with its evidence files.
+    content = schema["paths"]["/api/v1/tickets/{ticket_id}/record_milestone"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+    assert set(content["multipart/form-data"]["schema"]["properties"]) == {"milestone_id", "evidence", "files"}
     # Every staff transition documents its refusals.
-    for name in ["direct_answer", "dispatch", "sign", "return", "reply", "rate", "close"]:
+    for name in [
+        "direct_answer", "dispatch", "sign", "return", "reply", "rate", "close",
+        "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
+    ]:
         responses = schema["paths"][f"/api/v1/tickets/{{ticket_id}}/{name}"]["post"]["responses"]
         assert {"200", "401", "403", "404", "409", "422"} <= set(responses), name
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import assert_error
+from conftest import assert_error, shanghai
 from minyi.core import clock
 from minyi.org.models import Category
 from minyi.tickets import actions
@@ -121,18 +121,24 @@ def test_pagination(api, mix):
     assert api("get", URL, "dispatcher", {"page_size": 1000}).json()["page_size"] == 100
 
 
-def test_summary_fields(api, mix, org):
-    row = api("get", URL, "dispatcher", {"q": mix["noise"].number}).json()["results"][0]
-    ticket = mix["noise"]
+def test_summary_fields(api, new_ticket, org, actors):
+    # Received Monday 2 November 2026 10:00, dispatched the next morning: a report has 15
+    # working days on each clock (no holiday in November 2026).
+    with clock.frozen_at(shanghai("2026-11-02T10:00")):
+        ticket = new_ticket(title="夜间施工噪音扰民", type="report")
+    with clock.frozen_at(shanghai("2026-11-03T09:00")):
+        actions.dispatch(actors["dispatcher"], ticket.pk, org["housing"].pk)
+        row = api("get", URL, "dispatcher", {"q": ticket.number}).json()["results"][0]
     assert row == {
         "id": ticket.pk, "number": ticket.number, "status": "dispatched", "status_label": row["status_label"],
         "type": "report", "urgent": False, "title": "夜间施工噪音扰民", "channel": "hotline",
         "category_id": org["property"].pk, "category": "物业管理", "district": "福田区", "street": "莲花街道",
         "lead_unit_id": org["housing"].pk, "lead_unit": "深圳市住房和建设局",
-        "created_at": row["created_at"], "due_at": row["due_at"], "overdue": False,
+        "created_at": row["created_at"], "overdue": False,
+        "due_at": "2026-11-23T23:59:59+08:00", "unit_due_at": "2026-11-24T23:59:59+08:00",
+        "provisional": False, "warning": "on_time",
     }
-    assert same_instant(row["created_at"], ticket.created_at)
-    assert same_instant(row["due_at"], ticket.due_at)
+    assert same_instant(row["created_at"], shanghai("2026-11-02T10:00"))
     assert row["status_label"]
 
 
@@ -237,8 +243,8 @@ def test_detail_with_coordinates(api, new_ticket):
         ("dispatched", "complaint", "dispatcher", []),
         ("returned", "complaint", "dispatcher", ["dispatch"]),
         ("returned", "complaint", "handler", []),
-        ("in_progress", "complaint", "leader", ["reply"]),
-        ("in_progress", "complaint", "supervisor", []),
+        ("in_progress", "complaint", "leader", ["reply", "request_extension", "file_plan"]),
+        ("in_progress", "complaint", "supervisor", []),  # nothing to decide yet
         ("replied", "complaint", "agent", ["rate"]),
         ("replied", "complaint", "supervisor", ["rate", "close"]),
         ("replied", "complaint", "dispatcher", ["close"]),

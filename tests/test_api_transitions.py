@@ -84,7 +84,9 @@ def test_sign(api, new_ticket, who):
     response = api("post", url(ticket, "sign"), who, {"note": "已签收"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["status"], body["available_actions"]) == ("in_progress", ["reply"])
+    assert (body["status"], body["available_actions"]) == (
+        "in_progress", ["reply", "request_extension", "file_plan"]
+    )
     assert body["signed_at"] is not None
     event = TicketEvent.objects.filter(ticket=ticket).last()
     assert (event.kind, event.note, event.actor_role) == (

@@ -16,8 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minyi.sla.calendar import add_working_days, is_working_day, known_year, working_days_between
-from minyi.sla.policies import TIME_LIMIT_DAYS, deadline
+from minyi.sla.calendar import (
+    FIRST_YEAR,
+    HORIZON_YEARS,
+    PACKAGE_YEARS,
+    WorkCalendar,
+    add_working_days,
+    is_working_day,
+    known_year,
+    working_days_between,
+)
+from minyi.sla.policies import TIME_LIMIT_DAYS, count_deadline, deadline, end_of_day, local_ordinal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = dt.UTC
@@ -273,3 +282,171 @@ def test_deadline_is_the_end_of_a_working_day(start, n, request_type):
     assert due.time() == dt.time(23, 59, 59)
     assert is_working_day(due.date())
     assert working_days_between(start, due.date()) == TIME_LIMIT_DAYS[request_type]
+
+
+# --- WorkCalendar: loaded notices, provisional spans, its range ------------------------------
+
+#: A made-up notice for 2027 (the real one is not in the data set): New Year on Friday 1
+#: January; a Spring Festival week with make-up Saturdays before and after it; a make-up
+#: Sunday in October.
+NOTICE_2027 = {
+    d("2027-01-01"): False,
+    d("2027-02-06"): True,  # Saturday, make-up working day
+    **{d(f"2027-02-{day:02d}"): False for day in range(8, 15)},  # Monday 8 to Sunday 14
+    d("2027-02-20"): True,  # Saturday, make-up working day
+    d("2027-10-01"): False,
+    d("2027-10-04"): False,
+    d("2027-10-10"): True,  # Sunday, make-up working day
+}
+
+
+@pytest.fixture(scope="module")
+def cal2027() -> WorkCalendar:
+    return WorkCalendar(NOTICE_2027, {2027})
+
+
+@pytest.mark.parametrize(
+    ("day", "working", "why"),
+    [
+        ("2027-01-01", False, "Friday, New Year's Day"),
+        ("2027-01-04", True, "plain Monday"),
+        ("2027-02-05", True, "Friday before the make-up Saturday"),
+        ("2027-02-06", True, "Saturday, make-up working day"),
+        ("2027-02-07", False, "plain Sunday"),
+        ("2027-02-08", False, "Monday, Spring Festival"),
+        ("2027-02-12", False, "Friday, Spring Festival"),
+        ("2027-02-15", True, "Monday after the festival"),
+        ("2027-02-20", True, "Saturday, make-up working day"),
+        ("2027-02-21", False, "plain Sunday"),
+        ("2027-10-10", True, "Sunday, make-up working day"),
+        ("2027-10-04", False, "Monday, National Day holiday"),
+        ("2027-03-10", True, "plain Wednesday"),
+        # The package's years are untouched by a notice for 2027.
+        ("2026-10-01", False, "National Day 2026 (package)"),
+        ("2026-10-10", True, "Saturday, make-up working day 2026 (package)"),
+    ],
+)
+def test_work_calendar_with_a_2027_notice(cal2027, day, working, why):
+    assert cal2027.is_working_day(d(day)) is working, why
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "expected"),
+    [
+        ("2026-12-31", 1, "2027-01-04"),  # over the New Year holiday
+        ("2027-02-05", 1, "2027-02-06"),  # Friday -> the make-up Saturday
+        ("2027-02-05", 2, "2027-02-15"),  # then over the festival
+        ("2027-02-05", 6, "2027-02-19"),
+        ("2027-02-05", 7, "2027-02-20"),  # the second make-up Saturday counts
+        ("2027-02-05", 8, "2027-02-22"),
+        ("2027-10-08", 1, "2027-10-10"),  # Friday -> the make-up Sunday
+    ],
+)
+def test_work_calendar_adds_over_a_2027_notice(cal2027, start, n, expected):
+    assert cal2027.add_working_days(d(start), n) == d(expected)
+    assert cal2027.working_days_between(d(start), d(expected)) == n
+
+
+def test_work_calendar_deadline_over_new_year_2027(cal2027):
+    received = at("2026-12-28 10:00")
+    # Without a notice: 15 working days Monday to Friday, and provisional.
+    package = count_deadline(received, 15, WorkCalendar())
+    assert package == (at("2027-01-18 23:59:59"), True)
+    # With it, New Year's Day is off: one day later, and firm.
+    assert count_deadline(received, 15, cal2027) == (at("2027-01-19 23:59:59"), False)
+
+
+def test_a_loaded_notice_replaces_the_package_for_its_year():
+    # A notice for 2026 that lists one day only: the package's other 2026 days no longer count.
+    calendar = WorkCalendar({d("2026-03-04"): False}, {2026})
+    assert calendar.is_working_day(d("2026-03-04")) is False
+    assert calendar.is_working_day(d("2026-10-01")) is True  # a plain Thursday now
+    assert calendar.is_working_day(d("2026-10-10")) is False  # a plain Saturday now
+    # Without claiming the year, an override corrects that one day and keeps the rest.
+    corrected = WorkCalendar({d("2026-03-04"): False})
+    assert corrected.is_working_day(d("2026-03-04")) is False
+    assert corrected.is_working_day(d("2026-10-01")) is False
+    assert corrected.known_year(2027) is False
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "package", "with_2027"),
+    [
+        ("2026-03-01", "2026-03-20", False, False),
+        ("2026-12-28", "2026-12-31", False, False),
+        ("2026-12-28", "2027-01-18", True, False),
+        ("2027-03-01", "2027-03-20", True, False),
+        ("2027-12-20", "2028-01-10", True, True),
+        ("2025-12-20", "2028-01-10", True, True),  # a known year in between does not help
+    ],
+)
+def test_provisional(cal2027, start, end, package, with_2027):
+    assert WorkCalendar().provisional(d(start), d(end)) is package
+    assert cal2027.provisional(d(start), d(end)) is with_2027
+    assert cal2027.provisional_ordinal(d(start).toordinal(), d(end).toordinal()) is with_2027
+
+
+def test_known_years():
+    calendar = WorkCalendar({d("2028-01-03"): False}, {2028})
+    assert calendar.known_years == PACKAGE_YEARS | {2028}
+    assert not calendar.known_year(2027)
+    assert calendar.last_year == 2028 + HORIZON_YEARS
+    assert calendar.first_year == FIRST_YEAR == 2004
+
+
+def test_range_errors():
+    calendar = WorkCalendar()
+    last = calendar.last_year
+    assert calendar.is_working_day(d(f"{last}-12-31")) is (d(f"{last}-12-31").weekday() < 5)
+    assert calendar.is_working_day(d(f"{FIRST_YEAR}-01-05")) is True
+    with pytest.raises(ValueError, match="outside the calendar"):
+        calendar.is_working_day(d("2003-12-31"))
+    with pytest.raises(ValueError, match="outside the calendar"):
+        calendar.is_working_day(dt.date(last + 1, 1, 1))
+    with pytest.raises(ValueError, match="outside the calendar"):
+        calendar.add_working_days(d("2003-06-01"), 1)
+    with pytest.raises(ValueError, match="outside the calendar"):
+        calendar.working_days_between(d("2026-01-01"), dt.date(last + 1, 1, 5))
+    with pytest.raises(ValueError, match="past the calendar's end"):
+        calendar.add_working_days(dt.date(last, 12, 20), 30)
+    with pytest.raises(ValueError, match="at least 1"):
+        calendar.add_working_days(d("2026-03-02"), 0)
+    with pytest.raises(ValueError, match="outside the calendar"):
+        count_deadline(at("2003-05-06 10:00"), 2, calendar)
+    with pytest.raises(ValueError, match="starts in"):
+        WorkCalendar({d("2000-01-03"): False}, {2000})
+    # A later end on request.
+    assert WorkCalendar(last_year=2045).add_working_days(d("2045-12-28"), 1) == d("2045-12-29")
+
+
+def test_a_deadline_needs_an_aware_time():
+    with pytest.raises(ValueError, match="aware"):
+        count_deadline(dt.datetime(2026, 3, 2, 10, 0), 2, WorkCalendar())
+
+
+def test_count_deadline_urgent_is_hours_and_never_provisional():
+    received = at("2027-01-01 08:00")  # a year without a notice, on a holiday
+    assert count_deadline(received, 15, WorkCalendar(), urgent_hours=24) == (at("2027-01-02 08:00"), False)
+
+
+moments = st.datetimes(
+    min_value=dt.datetime(2004, 1, 1),
+    max_value=dt.datetime(2030, 12, 31),
+    timezones=st.sampled_from([UTC, SHANGHAI, ZoneInfo("America/New_York")]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=moments)
+def test_local_day_is_the_day_in_shanghai(moment):
+    assert local_ordinal(moment) == moment.astimezone(SHANGHAI).date().toordinal()
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=moments, n=counts)
+def test_count_deadline_agrees_with_counting_by_dates(cal2027, moment, n):
+    """The fast path (ordinals, cached ends of day) gives what the plain rule gives."""
+    day = moment.astimezone(SHANGHAI).date()
+    last = cal2027.add_working_days(day, n)
+    expected = (end_of_day(last), cal2027.provisional(day, last))
+    assert count_deadline(moment, n, cal2027) == expected

@@ -16,7 +16,12 @@ from minyi.tickets.choices import OPEN_STATUSES, TERMINAL_STATUSES, Rating, Stat
 STATUSES = [
     "submitted", "dispatched", "returned", "in_progress", "replied", "under_review", "closed",
 ]
-TRANSITIONS = ["submit", "direct_answer", "dispatch", "sign", "return", "reply", "rate", "close"]
+TRANSITIONS = [
+    "submit", "direct_answer", "dispatch", "sign", "return", "reply", "rate", "close",
+    "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
+]
+#: Acts on the time limits that keep the ticket's state (extensions, staged-closure plans).
+KEEP_STATE = ["request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"]
 #: Staff roles, then the pseudo-roles: the public (no login), the requester (number + code), the
 #: platform itself (background jobs).
 ROLES = [
@@ -34,6 +39,11 @@ SOURCES = {
     "reply": {"in_progress"},
     "rate": {"replied"},
     "close": {"replied", "under_review"},
+    "request_extension": {"in_progress"},
+    "decide_extension": {"in_progress"},
+    "file_plan": {"in_progress"},
+    "decide_plan": {"in_progress"},
+    "record_milestone": {"in_progress"},
 }
 
 #: transition -> the roles that may take it
@@ -46,6 +56,11 @@ ROLES_ALLOWED = {
     "reply": {"handler", "unit_leader"},
     "rate": {"requester", "intake_agent", "supervisor"},
     "close": {"dispatcher", "supervisor", "system"},
+    "request_extension": {"handler", "unit_leader"},
+    "decide_extension": {"supervisor"},
+    "file_plan": {"handler", "unit_leader"},
+    "decide_plan": {"supervisor"},
+    "record_milestone": {"handler", "unit_leader"},
 }
 
 #: status -> role -> the transitions offered (in page order); a missing role is offered none.
@@ -56,7 +71,11 @@ AVAILABLE = {
     },
     "dispatched": {"handler": ["sign", "return"], "unit_leader": ["sign", "return"]},
     "returned": {"dispatcher": ["dispatch"]},
-    "in_progress": {"handler": ["reply"], "unit_leader": ["reply"]},
+    "in_progress": {
+        "handler": ["reply", "request_extension", "file_plan", "record_milestone"],
+        "unit_leader": ["reply", "request_extension", "file_plan", "record_milestone"],
+        "supervisor": ["decide_extension", "decide_plan"],
+    },
     "replied": {
         "intake_agent": ["rate"],
         "dispatcher": ["close"],
@@ -112,6 +131,9 @@ def test_role_for_a_single_role(name, role):
         ("reply", {"dispatcher", "supervisor", "admin"}, None),
         ("close", set(), None),
         ("sign", {"no-such-role"}, None),
+        ("request_extension", {"unit_leader", "handler"}, "handler"),
+        ("decide_extension", {"dispatcher", "supervisor"}, "supervisor"),
+        ("decide_plan", {"dispatcher", "admin", "city_leader"}, None),
     ],
 )
 def test_role_for_several_roles(name, roles, expected):
@@ -129,6 +151,9 @@ def test_available_for_several_roles_keeps_page_order():
     ]
     assert workflow.available("submitted", {"handler", "intake_agent", "dispatcher"}) == [
         "direct_answer", "dispatch"
+    ]
+    assert workflow.available("in_progress", {"supervisor", "handler"}) == [
+        "reply", "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"
     ]
 
 
@@ -151,6 +176,12 @@ def test_target_for(name, rating, target):
     assert workflow.target_for(name, rating) == target
 
 
+@pytest.mark.parametrize("name", KEEP_STATE)
+def test_time_limit_acts_keep_the_state(name):
+    assert workflow.TRANSITIONS[name].targets == ()
+    assert workflow.target_for(name, current="in_progress") == "in_progress"
+
+
 def test_every_rating_has_a_target():
     assert {r: workflow.target_for("rate", r) for r in Rating.values} == {
         "satisfied": "closed",
@@ -164,6 +195,8 @@ def test_every_rating_has_a_target():
     [
         ("submit", False), ("direct_answer", False), ("dispatch", False), ("sign", True),
         ("return", True), ("reply", True), ("rate", False), ("close", False),
+        ("request_extension", True), ("decide_extension", False), ("file_plan", True),
+        ("decide_plan", False), ("record_milestone", True),
     ],
 )
 def test_unit_scope(name, unit_scoped):
@@ -172,7 +205,7 @@ def test_unit_scope(name, unit_scoped):
 
 def test_targets_are_statuses():
     for transition in workflow.TRANSITIONS.values():
-        assert transition.targets
+        assert bool(transition.targets) is (transition.name not in KEEP_STATE), transition.name
         assert set(transition.targets) <= set(STATUSES), transition.name
 
 

@@ -218,9 +218,11 @@ def test_rows_show_the_columns_and_the_overdue_and_urgent_markers(client_for, ne
     with clock.frozen_at(dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)):
         late = new_ticket("submitted", urgent=True)
     html = client_for("dispatcher").get("/console/").content.decode()
-    row = re.search(rf'<tr class="overdue" data-number="{late.number}">.*?</tr>', html, re.S).group(
-        0
-    )
+    row = re.search(
+        rf'<tr class="overdue" data-number="{late.number}" data-warning="overdue">.*?</tr>',
+        html,
+        re.S,
+    ).group(0)
     for text in [
         "投诉",
         "加急",
@@ -345,7 +347,8 @@ def test_a_handler_may_not_take_in_requests(client_for, org):
         ("dispatched", "handler", ["sign", "return"]),
         ("dispatched", "leader", ["sign", "return"]),
         ("dispatched", "dispatcher", []),
-        ("in_progress", "handler", ["reply"]),
+        ("in_progress", "handler", ["reply", "request_extension", "file_plan"]),
+        ("in_progress", "supervisor", []),
         ("replied", "agent", ["rate"]),
         ("replied", "supervisor", ["rate", "close"]),
         ("replied", "dispatcher", ["close"]),
@@ -475,7 +478,11 @@ def test_sign_then_reply(client_for, new_ticket):
     ticket = new_ticket("dispatched")
     client = client_for("handler")
     signed = post_action(client, ticket, "sign")
-    assert signed.status_code == 200 and action_forms(signed.content.decode()) == ["reply"]
+    assert signed.status_code == 200 and action_forms(signed.content.decode()) == [
+        "reply",
+        "request_extension",
+        "file_plan",
+    ]
     empty = post_action(client, ticket, "reply", {"text": "  "})
     assert empty.status_code == 422 and field_errors(empty.content.decode(), "text") == [
         "请填写内容。"

@@ -1,7 +1,9 @@
-"""The REST API (django-ninja): thin; every change goes through `minyi.tickets.actions`."""
+"""The REST API (django-ninja): thin; every change goes through the actions
+(`minyi.tickets.actions`, `minyi.sla.actions`). Time limits and supervision: `minyi.api.sla`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -13,14 +15,19 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field
 
 from minyi.api import schemas as s
-from minyi.api.auth import StaffAuth, StaffOrPublicAuth, issue_token
+from minyi.api import sla as sla_api
+from minyi.api.auth import StaffAuth, StaffOrPublicAuth, issue_token, request_actor
 from minyi.core import clock
 from minyi.core.errors import DomainError, InvalidInput, NotAuthenticated
 from minyi.core.ratelimit import check_rate
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
+from minyi.sla import actions as sla_actions
+from minyi.sla import clocks, services
+from minyi.sla.calendar import WorkCalendar
 from minyi.tickets import access, actions
 from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType
 from minyi.tickets.choices import Status as TicketStatus
@@ -36,7 +43,9 @@ api = NinjaAPI(
 )
 staff = StaffAuth()
 staff_or_public = StaffOrPublicAuth()
-ERRORS = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut, 429: s.ErrorOut}
+ERRORS = s.ERRORS
+api.add_router("/sla", sla_api.sla_router)
+api.add_router("/supervision", sla_api.supervision_router)
 
 
 @api.exception_handler(DomainError)
@@ -69,7 +78,7 @@ def on_http_error(request: HttpRequest, exc: HttpError):
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.auth  # type: ignore[attr-defined,return-value]
+    return request_actor(request)
 
 
 # --- authentication and the caller -----------------------------------------------------------
@@ -145,7 +154,7 @@ def regions(request: HttpRequest):
 # --- tickets ---------------------------------------------------------------------------------
 
 
-def _summary(ticket: Ticket) -> dict[str, Any]:
+def _summary(ticket: Ticket, now: dt.datetime, calendar: WorkCalendar) -> dict[str, Any]:
     return {
         "id": ticket.pk,
         "number": ticket.number,
@@ -162,8 +171,8 @@ def _summary(ticket: Ticket) -> dict[str, Any]:
         "lead_unit_id": ticket.lead_unit_id,
         "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
         "created_at": ticket.created_at,
-        "due_at": ticket.due_at,
-        "overdue": ticket.status in OPEN_STATUSES and ticket.due_at < clock.now(),
+        "overdue": ticket.status in OPEN_STATUSES and ticket.due_at < now,
+        **sla_api.clock_fields(ticket, now, calendar),
     }
 
 
@@ -173,7 +182,9 @@ def _reply_out(reply) -> dict[str, Any]:
 
 def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
     contact = access.access_requester_contact(actor, ticket)
-    data = _summary(ticket)
+    now, calendar = clock.now(), services.current_calendar()
+    sla_api.prefetch_time_limits(ticket)
+    data = _summary(ticket, now, calendar)
     data.update(
         text=ticket.text,
         address=ticket.address,
@@ -200,6 +211,7 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         replied_at=ticket.replied_at,
         closed_at=ticket.closed_at,
         available_actions=access.available_transitions(actor, ticket),
+        **sla_api.time_limit_fields(ticket, now, calendar),
     )
     return data
 
@@ -207,28 +219,41 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
 TICKET_IN_SCHEMA = s.TicketIn.model_json_schema()
 
 
+def _json_or_multipart(request: HttpRequest, files_field: str) -> tuple[dict[str, Any], list[Any]]:
+    """A body sent as a JSON object, or as multipart/form-data with uploads in `files_field`."""
+    if request.content_type == "multipart/form-data":
+        return request.POST.dict(), request.FILES.getlist(files_field)
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise InvalidInput(_("The body must be JSON."), "invalid_json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(_("The body must be a JSON object."), "invalid_json")
+    return data, []
+
+
+def _with_uploads(schema: dict[str, Any], files_field: str) -> dict[str, Any]:
+    """OpenAPI: a body documented as JSON and as multipart/form-data with uploads."""
+    uploads = {files_field: {"type": "array", "items": {"type": "string", "format": "binary"}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {**schema, "properties": {**schema["properties"], **uploads}}
+                },
+            },
+        }
+    }
+
+
 @api.post(
     "/tickets",
     response={201: s.TicketCreatedOut, **ERRORS},
     auth=staff_or_public,
     tags=["tickets"],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": TICKET_IN_SCHEMA},
-                "multipart/form-data": {
-                    "schema": {
-                        **TICKET_IN_SCHEMA,
-                        "properties": {
-                            **TICKET_IN_SCHEMA["properties"],
-                            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        },
-                    }
-                },
-            },
-        }
-    },
+    openapi_extra=_with_uploads(TICKET_IN_SCHEMA, "attachments"),
 )
 def create_ticket(request: HttpRequest):
     """File a request. Staff (intake agents) with a token; anyone without one (public channel,
@@ -238,23 +263,13 @@ def create_ticket(request: HttpRequest):
         access.require_staff(actor)
     else:
         check_rate(request, "submit")
-    if request.content_type == "multipart/form-data":
-        data: dict[str, Any] = request.POST.dict()
-        files = request.FILES.getlist("attachments")
-    else:
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            raise InvalidInput(_("The body must be JSON."), "invalid_json") from None
-        if not isinstance(data, dict):
-            raise InvalidInput(_("The body must be a JSON object."), "invalid_json")
-        files = []
+    data, files = _json_or_multipart(request, "attachments")
     channel: str = Channel.API
     if actor.is_staff_user and data.get("channel"):
         channel = str(data["channel"])
     submission = clean_submission(data, files, channel=channel)
     ticket, code = actions.submit(actor, submission)
-    return Status(201, {"id": ticket.pk, "number": ticket.number, "access_code": code, "status": ticket.status, "due_at": ticket.due_at})
+    return Status(201, {"id": ticket.pk, "number": ticket.number, "access_code": code, "status": ticket.status, "due_at": sla_api.local(ticket.due_at)})
 
 
 class TicketFilter(Schema):
@@ -265,12 +280,26 @@ class TicketFilter(Schema):
     district: str | None = None
     overdue: bool | None = None
     q: str | None = None
+    warning: str | None = Field(None, description="on_time, due_soon or overdue: the running deadline's state")
+    ordering: str = Field("-created_at", description="-created_at (newest first), created_at, or time_left "
+                          "(least time left on the running deadline first; tickets without a clock last)")
     page: int = 1
     page_size: int = 20
 
 
-def filtered_tickets(actor: Actor, f: TicketFilter):
+ORDERINGS = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
+
+
+def filtered_tickets(actor: Actor, f: TicketFilter, now: dt.datetime, calendar: WorkCalendar):
     tickets = access.access_ticket_queryset(actor)
+    if f.ordering not in {*ORDERINGS, "time_left"}:
+        raise InvalidInput(_("Unknown ordering."), "invalid_ordering", field="ordering")
+    if f.warning or f.ordering == "time_left":
+        tickets = clocks.with_deadlines(tickets, now, calendar)
+    if f.warning:
+        if f.warning not in clocks.WARNING_STATES:
+            raise InvalidInput(_("Unknown warning state."), "invalid_warning", field="warning")
+        tickets = tickets.filter(clocks.warning_filter(f.warning, now, calendar))
     if f.status:
         statuses = [x for x in f.status.split(",") if x]
         bad = [x for x in statuses if x not in TicketStatus.values]
@@ -292,23 +321,28 @@ def filtered_tickets(actor: Actor, f: TicketFilter):
     if f.district:
         tickets = tickets.filter(Q(district__code=f.district) | Q(district__name=f.district))
     if f.overdue is not None:
-        now = clock.now()
         tickets = tickets.filter(status__in=OPEN_STATUSES, due_at__lt=now) if f.overdue else tickets.exclude(status__in=OPEN_STATUSES, due_at__lt=now)
     if f.q:
         tickets = tickets.filter(Q(title__icontains=f.q) | Q(number=f.q.strip()))
-    return tickets
+    if f.ordering == "time_left":
+        return clocks.by_time_left(tickets)
+    return tickets.order_by(*ORDERINGS[f.ordering])
 
 
 @api.get("/tickets", response={200: s.TicketPageOut, **ERRORS}, auth=staff, tags=["tickets"])
 def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
-    """Tickets the caller may see, newest first, filtered and paginated."""
+    """Tickets the caller may see, filtered, ordered (newest first by default) and paginated."""
     actor = _actor(request)
     access.require_staff(actor)
+    now, calendar = clock.now(), services.current_calendar()
     page_size = max(1, min(filters.page_size, 100))
-    tickets = filtered_tickets(actor, filters).select_related("category", "district", "street", "lead_unit").order_by("-created_at", "-id")
+    tickets = filtered_tickets(actor, filters, now, calendar).select_related("category", "district", "street", "lead_unit")
     paginator = Paginator(tickets, page_size)
     page = paginator.get_page(filters.page)
-    return {"count": paginator.count, "page": page.number, "page_size": page_size, "results": [_summary(t) for t in page]}
+    return {
+        "count": paginator.count, "page": page.number, "page_size": page_size,
+        "results": [_summary(t, now, calendar) for t in page],
+    }
 
 
 @api.get("/tickets/{ticket_id}", response={200: s.TicketOut, **ERRORS}, auth=staff, tags=["tickets"])
@@ -355,8 +389,9 @@ def ticket_attachment(request: HttpRequest, ticket_id: int, token: str):
     return response
 
 
-def _after(actor: Actor, ticket: Ticket) -> dict[str, Any]:
-    return _detail(actor, access.access_ticket(actor, ticket.pk))
+def _after(actor: Actor, ticket: Ticket | int) -> dict[str, Any]:
+    """The ticket's detail after an action (read anew, as the caller may see it)."""
+    return _detail(actor, access.access_ticket(actor, ticket if isinstance(ticket, int) else ticket.pk))
 
 
 TRANSITION: dict[str, Any] = {"response": {200: s.TicketOut, **ERRORS}, "auth": staff, "tags": ["transitions"]}
@@ -412,6 +447,66 @@ def close(request: HttpRequest, ticket_id: int, payload: s.NoteIn | None = None)
     return _after(actor, actions.close(actor, ticket_id, note=payload.note if payload else ""))
 
 
+# --- time limits: extensions (延期) and staged closure (阶段性办结) ------------------------------
+
+
+@api.post("/tickets/{ticket_id}/request_extension", **TRANSITION)
+def request_extension(request: HttpRequest, ticket_id: int, payload: s.ExtensionIn):
+    """The lead unit asks for more working days, before its deadline (延期申请). At most two
+    extensions are approved per ticket, one may wait for a decision at a time."""
+    actor = _actor(request)
+    sla_actions.request_extension(
+        actor, ticket_id, reason_code=payload.reason_code, working_days=payload.working_days,
+        explanation=payload.explanation,
+    )
+    return _after(actor, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/decide_extension", **TRANSITION)
+def decide_extension(request: HttpRequest, ticket_id: int, payload: s.DecisionIn):
+    """A supervisor approves the pending extension (both deadlines move by its working days and
+    the requester is told) or refuses it with a note."""
+    actor = _actor(request)
+    sla_actions.decide_extension(actor, ticket_id, approve=payload.approve, note=payload.note)
+    return _after(actor, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/file_plan", **TRANSITION)
+def file_plan(request: HttpRequest, ticket_id: int, payload: s.PlanIn):
+    """The lead unit, having explained to the requester, files a staged-closure plan with dated
+    milestones (阶段性办结)."""
+    actor = _actor(request)
+    milestones = [m.model_dump() for m in payload.milestones]
+    sla_actions.file_plan(actor, ticket_id, explanation=payload.explanation, milestones=milestones)
+    return _after(actor, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/decide_plan", **TRANSITION)
+def decide_plan(request: HttpRequest, ticket_id: int, payload: s.DecisionIn):
+    """A supervisor approves the pending plan (the unit's deadline becomes the end of the last
+    milestone's day) or refuses it with a note."""
+    actor = _actor(request)
+    sla_actions.decide_plan(actor, ticket_id, approve=payload.approve, note=payload.note)
+    return _after(actor, ticket_id)
+
+
+@api.post(
+    "/tickets/{ticket_id}/record_milestone",
+    **TRANSITION,
+    openapi_extra=_with_uploads(s.MilestoneDoneIn.model_json_schema(), "files"),
+)
+def record_milestone(request: HttpRequest, ticket_id: int):
+    """The lead unit records a milestone of the approved plan as done, with its evidence. Send
+    JSON, or multipart/form-data with `files` (images, PDF)."""
+    actor = _actor(request)
+    data, files = _json_or_multipart(request, "files")
+    sla_actions.record_milestone(
+        actor, ticket_id, milestone_id=data.get("milestone_id"), evidence=str(data.get("evidence") or ""),
+        files=files,
+    )
+    return _after(actor, ticket_id)
+
+
 # --- the requester ---------------------------------------------------------------------------
 
 
@@ -424,7 +519,7 @@ def track_data(ticket: Ticket) -> dict[str, Any]:
         "type": ticket.type,
         "title": ticket.title,
         "created_at": ticket.created_at,
-        "due_at": ticket.due_at,
+        "due_at": sla_api.local(ticket.due_at),
         "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
         "replies": [_reply_out(r) for r in ticket.replies.select_related("unit")],
         "rating": latest_rating(ticket),

@@ -10,12 +10,17 @@ from pydantic import Field
 
 RequestTypeLiteral = Literal["consultation", "help", "suggestion", "complaint", "report"]
 RatingLiteral = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+WarningLiteral = Literal["on_time", "due_soon", "overdue", ""]
 
 
 class ErrorOut(Schema):
     code: str = Field(description="Stable machine-readable error code")
     message: str = Field(description="Human-readable message (in the request's language)")
     field: str | None = None
+
+
+#: The refusals an endpoint documents (each body is an ErrorOut).
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 class TokenIn(Schema):
@@ -120,6 +125,97 @@ class ReplyOut(Schema):
     created_at: dt.datetime
 
 
+# --- time limits (办理时限), extensions, staged closure, supervision ----------------------------
+
+
+class DeadlineOut(Schema):
+    due_at: str = Field(description="The deadline, ISO 8601 in Asia/Shanghai (+08:00)")
+    provisional: bool = Field(description="Counted on a year whose holiday notice is not loaded yet")
+    working_days: int = Field(description="The time limit in working days (the policy's)")
+    urgent_hours: int | None = Field(description="For an urgent request: the limit in hours; else null")
+
+
+class HolidayDayOut(Schema):
+    date: dt.date
+    name: str
+    is_off_day: bool = Field(description="True: a public holiday; false: a make-up working day (调休)")
+
+
+class HolidayNoticeOut(Schema):
+    year: int
+    title: str
+    source: str
+    loaded_at: dt.datetime
+    days: list[HolidayDayOut]
+
+
+class SlaStatusOut(Schema):
+    missing_notice_years: list[int] = Field(
+        description="Years a deadline counted from today could reach whose holiday notice is not loaded"
+    )
+
+
+class ExtensionOut(Schema):
+    id: int
+    reason_code: str
+    reason: str
+    working_days: int
+    explanation: str
+    status: Literal["pending", "approved", "refused"]
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_note: str
+    old_due_at: dt.datetime | None
+    new_due_at: dt.datetime | None
+
+
+class MilestoneOut(Schema):
+    id: int
+    seq: int
+    title: str
+    due_date: dt.date
+    done_at: dt.datetime | None
+    evidence: str
+
+
+class PlanOut(Schema):
+    id: int
+    explanation: str
+    status: Literal["pending", "approved", "refused", "completed"]
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_note: str
+    milestones: list[MilestoneOut]
+
+
+class SupervisionOrderOut(Schema):
+    id: int
+    cause: Literal["overdue", "milestone_missed"]
+    level: int
+    level_name: str
+    status: Literal["open", "closed"]
+    opened_at: dt.datetime
+    due_at: dt.datetime
+    closed_at: dt.datetime | None
+    close_reason: str
+
+
+class SupervisionOrderRowOut(SupervisionOrderOut):
+    ticket_id: int
+    ticket_number: str
+    ticket_title: str
+    unit_id: int | None
+    unit: str | None
+    milestone_id: int | None
+
+
+class SupervisionPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[SupervisionOrderRowOut]
+
+
 class TicketSummaryOut(Schema):
     id: int
     number: str
@@ -136,8 +232,14 @@ class TicketSummaryOut(Schema):
     lead_unit_id: int | None
     lead_unit: str | None
     created_at: dt.datetime
-    due_at: dt.datetime
-    overdue: bool
+    due_at: dt.datetime = Field(description="The requester's deadline (from submission)")
+    overdue: bool = Field(description="Open and past the requester's deadline")
+    unit_due_at: dt.datetime | None = Field(description="The unit's deadline (from its receipt), once dispatched")
+    provisional: bool = Field(description="Either deadline is counted on a year without a loaded holiday notice")
+    warning: WarningLiteral = Field(
+        description="The running deadline's state (the unit's while a unit holds the ticket, the "
+        "requester's while the platform does): on_time, due_soon, overdue; empty when no clock runs"
+    )
 
 
 class TicketOut(TicketSummaryOut):
@@ -155,6 +257,14 @@ class TicketOut(TicketSummaryOut):
     replied_at: dt.datetime | None
     closed_at: dt.datetime | None
     available_actions: list[str] = Field(description="Transitions the caller may take now")
+    time_limit_days: int = Field(description="The policy's limit in working days when taken in")
+    extended_days: int = Field(description="Working days added by approved extensions")
+    due_provisional: bool
+    unit_due_provisional: bool
+    time_left_seconds: int | None = Field(description="Until the running deadline (negative once past); null when no clock runs")
+    extensions: list[ExtensionOut]
+    plan: PlanOut | None = Field(description="The latest staged-closure plan")
+    supervision_orders: list[SupervisionOrderOut]
 
 
 class TicketPageOut(Schema):
@@ -228,3 +338,32 @@ class RateIn(Schema):
 
 class TrackRateIn(RateIn):
     code: str
+
+
+# --- time-limit acts ------------------------------------------------------------------------
+
+
+class ExtensionIn(Schema):
+    reason_code: str = Field("", description="An active extension reason's code")
+    working_days: int | None = Field(None, description="Working days asked for (1 to 30)")
+    explanation: str = ""
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = Field("", description="Required when refusing")
+
+
+class MilestoneIn(Schema):
+    title: str
+    due_date: dt.date
+
+
+class PlanIn(Schema):
+    explanation: str = Field("", description="What the unit has explained to the requester")
+    milestones: list[MilestoneIn] = Field(default_factory=list, description="In date order, none in the past")
+
+
+class MilestoneDoneIn(Schema):
+    milestone_id: int
+    evidence: str = ""

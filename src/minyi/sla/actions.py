@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from minyi.core import clock
@@ -17,7 +17,7 @@ from minyi.org.actors import Actor, system_actor
 from minyi.sla import services
 from minyi.sla.guards import MAX_EXTENSIONS
 from minyi.sla.models import Decision, Extension, ExtensionReason, Milestone, StagedPlan
-from minyi.sla.policies import SHANGHAI, end_of_day
+from minyi.sla.policies import SHANGHAI, Deadline, end_of_day
 from minyi.tickets.actions import (
     add_attachments,
     record_event,
@@ -35,6 +35,11 @@ MAX_MILESTONES = 12
 
 def _local(moment: dt.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    """A moment for event data, always with the +08:00 offset (rows read back come in UTC)."""
+    return moment.astimezone(SHANGHAI).isoformat() if moment is not None else None
 
 
 def extend(due: dt.datetime, working_days: int) -> tuple[dt.datetime, bool]:
@@ -127,8 +132,8 @@ def decide_extension(actor: Actor, ticket_id: int, *, approve: bool, note: str =
             unit=ticket.lead_unit,
             data={
                 "extension": extension.pk, "working_days": days,
-                "old_due_at": extension.old_due_at.isoformat(), "new_due_at": ticket.due_at.isoformat(),
-                "unit_due_at": ticket.unit_due_at.isoformat() if ticket.unit_due_at else None,
+                "old_due_at": _iso(extension.old_due_at), "new_due_at": _iso(ticket.due_at),
+                "unit_due_at": _iso(ticket.unit_due_at),
                 "decision_note": note,
             },
         )
@@ -240,7 +245,11 @@ def record_milestone(
     with transition(actor, ticket_id, "record_milestone") as (ticket, role):
         milestone = (
             Milestone.objects.select_for_update()
-            .filter(pk=milestone_pk, plan__ticket=ticket, plan__status=StagedPlan.Status.APPROVED)
+            # A completed plan's milestones are all done: recording one again is `milestone_done`.
+            .filter(
+                pk=milestone_pk, plan__ticket=ticket,
+                plan__status__in=[StagedPlan.Status.APPROVED, StagedPlan.Status.COMPLETED],
+            )
             .select_related("plan")
             .first()
         )
@@ -287,6 +296,12 @@ def recompute_provisional_deadlines() -> int:
                     ticket.created_at, ticket.time_limit_days + ticket.extended_days,
                     urgent=False,
                 )
+                # An approved plan's last milestone keeps the requester's deadline as late.
+                plan_end = Milestone.objects.filter(
+                    plan__ticket=ticket, plan__status__in=[StagedPlan.Status.APPROVED, StagedPlan.Status.COMPLETED]
+                ).aggregate(last=Max("due_date"))["last"]
+                if plan_end is not None and end_of_day(plan_end) > due.at:
+                    due = Deadline(end_of_day(plan_end), False)
                 ticket.due_at, ticket.due_provisional = due.at, due.provisional
                 fields += ["due_at", "due_provisional"]
             if ticket.unit_due_provisional and ticket.dispatched_at is not None:
@@ -302,8 +317,8 @@ def recompute_provisional_deadlines() -> int:
                     ticket, "deadline_recounted", actor, "system", from_status=ticket.status,
                     note=_("Deadline re-counted on the newly loaded holiday notice: %(due)s.") % {"due": _local(ticket.due_at)},
                     data={
-                        "old_due_at": before[0].isoformat(), "due_at": ticket.due_at.isoformat(),
-                        "unit_due_at": ticket.unit_due_at.isoformat() if ticket.unit_due_at else None,
+                        "old_due_at": _iso(before[0]), "due_at": _iso(ticket.due_at),
+                        "unit_due_at": _iso(ticket.unit_due_at),
                         "provisional": ticket.due_provisional or ticket.unit_due_provisional,
                     },
                 )

@@ -8,7 +8,8 @@ limits themselves are data (`TimeLimitPolicy`); these functions are pure.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from minyi.sla.calendar import WorkCalendar, package_calendar
@@ -27,14 +28,35 @@ TIME_LIMIT_DAYS: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True)
-class Deadline:
+#: Asia/Shanghai has kept UTC+8 without daylight saving since 1991, and the calendar starts
+#: in 2004: the local day of a moment is plain arithmetic on its timestamp.
+_UTC_OFFSET_SECONDS = 8 * 3600
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_FIXED_OFFSET_SINCE = dt.datetime(1992, 1, 1, tzinfo=dt.UTC).timestamp()
+
+
+class Deadline(NamedTuple):
     at: dt.datetime
     provisional: bool
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI)
+
+
+@lru_cache(maxsize=16384)
+def _end_of_day_ordinal(ordinal: int) -> dt.datetime:
+    return end_of_day(dt.date.fromordinal(ordinal))
+
+
+def local_ordinal(moment: dt.datetime) -> int:
+    """The ordinal of the day `moment` falls on in Asia/Shanghai (`moment` must be aware)."""
+    if moment.tzinfo is None:
+        raise ValueError("a deadline is counted from an aware datetime")
+    seconds = moment.timestamp()
+    if seconds < _FIXED_OFFSET_SINCE:
+        return moment.astimezone(SHANGHAI).toordinal()
+    return int((seconds + _UTC_OFFSET_SECONDS) // 86400) + _EPOCH_ORDINAL
 
 
 def count_deadline(
@@ -47,9 +69,8 @@ def count_deadline(
     """The deadline of a limit of `working_days` (or `urgent_hours`) from `received_at`."""
     if urgent_hours:
         return Deadline(received_at + dt.timedelta(hours=urgent_hours), False)
-    day = received_at.astimezone(SHANGHAI).date()
-    last = calendar.add_working_days(day, working_days)
-    return Deadline(end_of_day(last), calendar.provisional(day, last))
+    last, provisional = calendar.span(local_ordinal(received_at), working_days)
+    return Deadline(_end_of_day_ordinal(last), provisional)
 
 
 def deadline(received_at: dt.datetime, request_type: str, urgent: bool = False) -> dt.datetime:

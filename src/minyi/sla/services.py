@@ -10,44 +10,50 @@ from __future__ import annotations
 import datetime as dt
 import time
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Q
 
+from minyi.core import clock
 from minyi.org.models import Category
-from minyi.sla.calendar import WorkCalendar
+from minyi.sla.calendar import HORIZON_YEARS, WorkCalendar
 from minyi.sla.models import HolidayDay, HolidayNotice, TimeLimitPolicy
 from minyi.sla.policies import TIME_LIMIT_DAYS, URGENT_HOURS, Deadline, count_deadline
 
 #: When this process last read the notices' version (a per-process memo, not shared state).
-_version_read = {"at": 0.0, "version": ""}
+_version_read: dict[str, Any] = {"at": 0.0, "version": ""}
 
 
 def _notice_version() -> str:
     now = time.monotonic()
     recheck = settings.MINYI_CALENDAR_RECHECK_SECONDS
     if now - _version_read["at"] >= recheck or not _version_read["version"]:
-        agg = HolidayNotice.objects.aggregate(last=Max("loaded_at"), n=Count("days"))
-        _version_read["version"] = f"{agg['last']}/{agg['n']}"
+        agg = HolidayNotice.objects.aggregate(
+            last=Max("loaded_at"), notices=Count("id", distinct=True), days=Count("days")
+        )
+        _version_read["version"] = f"{agg['notices']}/{agg['days']}/{agg['last']}"
         _version_read["at"] = now
     return str(_version_read["version"])
 
 
 def invalidate_calendar() -> None:
+    """Forget the notices' version read in this process (call after changing the notices)."""
     _version_read["at"] = 0.0
     _version_read["version"] = ""
 
 
 @lru_cache(maxsize=4)
-def _calendar_for(version: str) -> WorkCalendar:
-    overrides = dict(HolidayDay.objects.values_list("date", "is_off_day"))
-    overrides = {day: not off for day, off in overrides.items()}
+def _calendar_for(version: str, last_year: int) -> WorkCalendar:
+    overrides = {day: not off for day, off in HolidayDay.objects.values_list("date", "is_off_day")}
     years = HolidayNotice.objects.values_list("year", flat=True)
-    return WorkCalendar(overrides, years)
+    return WorkCalendar(overrides, years, last_year=last_year)
 
 
 def current_calendar() -> WorkCalendar:
-    return _calendar_for(_notice_version())
+    """The package's notices with the loaded ones (a loaded notice replaces the package's copy
+    of its year), reaching at least `HORIZON_YEARS` past this year."""
+    return _calendar_for(_notice_version(), clock.local_today().year + HORIZON_YEARS)
 
 
 def missing_notice_years(today: dt.date, *, ahead_days: int = 60) -> list[int]:

@@ -38,8 +38,13 @@ def order_due(now: dt.datetime, level: int, ladder: dict[int, SupervisionLevel])
     return end_of_day(services.current_calendar().add_working_days(today, days))
 
 
-def _level_name(level: int, ladder: dict[int, SupervisionLevel]) -> str:
+def level_name(level: int, ladder: dict[int, SupervisionLevel]) -> str:
     return ladder[level].name if level in ladder else str(level)
+
+
+def top_level(ladder: dict[int, SupervisionLevel]) -> int:
+    """The last rung (the public list): orders stop escalating there."""
+    return max(ladder) if ladder else max(DEFAULT_LEVELS)
 
 
 def open_order(
@@ -58,7 +63,7 @@ def open_order(
             record_event(
                 ticket, "supervision_opened", system_actor(), "system", from_status=ticket.status,
                 note=str(SupervisionOrder.Cause(cause).label), unit=ticket.lead_unit, public=False,
-                data={"order": order.pk, "cause": cause, "level": 1, "level_name": _level_name(1, ladder),
+                data={"order": order.pk, "cause": cause, "level": 1, "level_name": level_name(1, ladder),
                       "milestone": milestone.pk if milestone else None, "due_at": order.due_at.isoformat()},
             )
     except IntegrityError:
@@ -68,8 +73,7 @@ def open_order(
 
 def escalate(order: SupervisionOrder, *, now: dt.datetime, ladder: dict[int, SupervisionLevel]) -> bool:
     """Climb one rung if the order is still open, late and not at the top. True if it did."""
-    top = max(ladder) if ladder else max(DEFAULT_LEVELS)
-    if order.level >= top:
+    if order.level >= top_level(ladder):
         return False
     new_level = order.level + 1
     due = order_due(now, new_level, ladder)
@@ -82,8 +86,8 @@ def escalate(order: SupervisionOrder, *, now: dt.datetime, ladder: dict[int, Sup
         ticket = Ticket.objects.select_related("lead_unit").get(pk=order.ticket_id)
         record_event(
             ticket, "supervision_escalated", system_actor(), "system", from_status=ticket.status,
-            note=_level_name(new_level, ladder), unit=ticket.lead_unit, public=False,
-            data={"order": order.pk, "level": new_level, "level_name": _level_name(new_level, ladder),
+            note=level_name(new_level, ladder), unit=ticket.lead_unit, public=False,
+            data={"order": order.pk, "level": new_level, "level_name": level_name(new_level, ladder),
                   "due_at": due.isoformat()},
         )
     return True
@@ -118,19 +122,32 @@ def resolved_orders(now: dt.datetime, ticket_ids: Iterable[int] | None = None):
         | ~Q(milestone__plan__status=StagedPlan.Status.APPROVED)
         | ~Q(ticket__status=Status.IN_PROGRESS)
     )
-    return open_orders.filter(overdue_gone | milestone_gone).select_related("ticket")
+    return open_orders.filter(overdue_gone | milestone_gone).select_related("ticket", "milestone")
 
 
 def close_resolved(*, ticket_ids: Iterable[int] | None = None, now: dt.datetime | None = None) -> int:
     now = now or clock.now()
     count = 0
-    for order in resolved_orders(now, ticket_ids):
-        if order.cause == SupervisionOrder.Cause.OVERDUE:
-            reason = (
-                _("The ticket was handled.") if order.ticket.status not in AT_UNIT_STATUSES
-                else _("The deadline was moved.")
-            )
-        else:
-            reason = _("The milestone was recorded or the plan ended.")
-        count += close_order(order, reason, now=now)
+    for order in list(resolved_orders(now, ticket_ids)):
+        count += close_order(order, _close_reason(order), now=now)
     return count
+
+
+def _close_reason(order: SupervisionOrder) -> str:
+    done = order.milestone is not None and order.milestone.done_at is not None
+    return close_reason(order.cause, order.ticket.status, milestone_done=done)
+
+
+def close_reason(cause: str, ticket_status: str, *, milestone_done: bool) -> str:
+    """Why a resolved order is closed, for the timeline."""
+    if cause == SupervisionOrder.Cause.OVERDUE:
+        if ticket_status == Status.RETURNED:
+            return _("The unit returned the ticket.")
+        if ticket_status not in AT_UNIT_STATUSES:
+            return _("The ticket was handled.")
+        return _("The deadline was moved.")
+    if milestone_done:
+        return _("The milestone was recorded.")
+    if ticket_status != Status.IN_PROGRESS:
+        return _("The ticket was handled.")
+    return _("The plan ended.")

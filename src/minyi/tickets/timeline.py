@@ -16,10 +16,29 @@ EVENT_LABELS = {
     "reply": _("Replied"),
     "rate": _("Rated"),
     "close": _("Closed"),
+    # Time limits (the public ones are told to the requester).
+    "request_extension": _("Extension requested"),
+    "extension_approved": _("Handling time extended"),
+    "extension_refused": _("Extension refused"),
+    "file_plan": _("Staged-closure plan filed"),
+    "plan_approved": _("Staged-closure plan approved"),
+    "plan_refused": _("Staged-closure plan refused"),
+    "milestone_done": _("Milestone reached"),
+    "deadline_recounted": _("Deadline re-counted"),
+    "due_soon": _("Deadline approaching"),
+    "supervision_opened": _("Supervision order opened"),
+    "supervision_escalated": _("Supervision escalated"),
+    "supervision_closed": _("Supervision order closed"),
 }
 
-#: What a requester reads for a staff action: never staff names, never internal notes.
-PUBLIC_NOTE_KINDS = frozenset({"direct_answer", "reply", "rate"})
+#: What a requester reads for a staff action: never staff names, never internal notes. The
+#: notes of the time-limit events are written for the requester (the new deadline, the plan).
+PUBLIC_NOTE_KINDS = frozenset(
+    {
+        "direct_answer", "reply", "rate", "extension_approved", "plan_approved", "milestone_done",
+        "deadline_recounted",
+    }
+)
 
 
 def event_label(kind: str) -> str:

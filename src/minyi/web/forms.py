@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from minyi.core.errors import DomainError, InvalidInput
 from minyi.org.models import Category, Region, Unit
+from minyi.sla.actions import MAX_EXTENSION_DAYS, MAX_MILESTONES
+from minyi.sla.models import ExtensionReason, Milestone, StagedPlan
 from minyi.tickets.choices import Channel, Rating, RequesterKind, RequestType
 from minyi.tickets.intake import ALLOWED_FILE_TYPES, Submission, clean_submission
-from minyi.tickets.models import ReturnReason
+from minyi.tickets.models import ReturnReason, Ticket
 
 ACCEPTED_FILE_TYPES = ",".join(
     sorted({content_type for content_type, _ext in ALLOWED_FILE_TYPES.values()})
@@ -331,6 +333,167 @@ class CloseForm(ErrorMixin, forms.Form):
     )
 
 
+# --- time limits: extensions, staged-closure plans, milestones ------------------------------
+
+
+class TicketForm(ErrorMixin, forms.Form):
+    """An action form whose choices depend on the ticket."""
+
+    def __init__(self, *args, ticket: Ticket, **kwargs):
+        self.ticket = ticket
+        super().__init__(*args, **kwargs)
+
+
+class DecisionForm(ErrorMixin, forms.Form):
+    """A supervisor's decision: the two buttons carry `decision`, the note explains it."""
+
+    #: The values of the two submit buttons.
+    APPROVE, REFUSE = "approve", "refuse"
+    decision_buttons = True
+
+    note = forms.CharField(
+        label=_("Note (required when refusing)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
+    )
+
+    def approve(self) -> bool:
+        decision = self.data.get("decision") if self.is_bound else None
+        if decision not in (self.APPROVE, self.REFUSE):
+            raise InvalidInput(_("Please choose: approve or refuse."), "invalid_decision")
+        return decision == self.APPROVE
+
+
+class RequestExtensionForm(ErrorMixin, forms.Form):
+    reason_code = forms.CharField(
+        label=_("Reason for the extension"), required=False, widget=forms.Select()
+    )
+    working_days = forms.CharField(
+        label=_("Working days needed"),
+        required=False,
+        widget=forms.NumberInput(
+            attrs={
+                "min": 1,
+                "max": MAX_EXTENSION_DAYS,
+                "step": 1,
+                "inputmode": "numeric",
+                "required": True,
+            }
+        ),
+    )
+    explanation = forms.CharField(
+        label=_("Explanation"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reasons = ExtensionReason.objects.filter(active=True).order_by("id")
+        self.fields["reason_code"].widget.choices = [
+            *blank(_("— choose the reason for the extension —")),
+            *[(r.code, r.name) for r in reasons],
+        ]
+        self.fields["reason_code"].widget.attrs["required"] = True
+        self.fields["working_days"].help_text = _(
+            "1 to %(n)d working days, added to the current deadlines."
+        ) % {"n": MAX_EXTENSION_DAYS}
+
+
+class DecideExtensionForm(DecisionForm):
+    pass
+
+
+class MilestoneRowsWidget(forms.Widget):
+    """Rows of (description, date) inputs named `milestone_title` and `milestone_date`.
+
+    Without JavaScript the page shows `BLANK_ROWS` rows; a script adds more (up to the limit).
+    """
+
+    template_name = "web/widgets/milestone_rows.html"
+    BLANK_ROWS = 5
+
+    def value_from_datadict(self, data, files, name):
+        titles = data.getlist("milestone_title") if hasattr(data, "getlist") else []
+        dates = data.getlist("milestone_date") if hasattr(data, "getlist") else []
+        rows = []
+        for i in range(max(len(titles), len(dates))):
+            title = (titles[i] if i < len(titles) else "").strip()
+            date = (dates[i] if i < len(dates) else "").strip()
+            if title or date:  # a row left blank is not a milestone
+                rows.append({"title": title, "due_date": date})
+        return rows
+
+    def value_omitted_from_data(self, data, files, name):
+        return False
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        rows = [dict(row) for row in value] if isinstance(value, list) else []
+        rows += [{"title": "", "due_date": ""}] * max(0, self.BLANK_ROWS - len(rows))
+        context["widget"].update(rows=rows[:MAX_MILESTONES], max_rows=MAX_MILESTONES)
+        return context
+
+
+class FilePlanForm(ErrorMixin, forms.Form):
+    explanation = forms.CharField(
+        label=_("Explanation to the requester"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
+        help_text=_(
+            "Why the request cannot be finished soon, and what has been agreed with the requester."
+        ),
+    )
+    milestones = LenientField(
+        label=_("Milestones"),
+        widget=MilestoneRowsWidget(),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["milestones"].widget.attrs["required"] = True
+        self.fields["milestones"].help_text = _(
+            "What will be done by which date: in date order, at most %(n)d. Leave unused rows empty."
+        ) % {"n": MAX_MILESTONES}
+
+    def milestone_rows(self) -> list[dict[str, str]]:
+        rows = self.cleaned_data.get("milestones") if hasattr(self, "cleaned_data") else None
+        return list(rows) if isinstance(rows, list) else []
+
+
+class DecidePlanForm(DecisionForm):
+    pass
+
+
+class RecordMilestoneForm(TicketForm):
+    milestone_id = forms.CharField(label=_("Milestone"), required=False, widget=forms.Select())
+    evidence = forms.CharField(
+        label=_("What was done (evidence)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
+    )
+    attachments = LenientField(
+        label=_("Files (optional)"),
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILE_TYPES}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        undone = Milestone.objects.filter(
+            plan__ticket=self.ticket, plan__status=StagedPlan.Status.APPROVED, done_at=None
+        ).order_by("seq")
+        self.fields["milestone_id"].widget.choices = [
+            (m.pk, f"{m.seq}. {m.title}（{m.due_date:%Y-%m-%d}）") for m in undone
+        ]
+        self.fields["milestone_id"].widget.attrs["required"] = True
+        self.fields["attachments"].help_text = _(
+            "Up to %(n)d files, each at most %(mb)d MB: photos (JPEG, PNG, GIF, WebP) or PDF documents."
+        ) % {
+            "n": settings.MINYI_ATTACHMENT_MAX_FILES,
+            "mb": settings.MINYI_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+        }
+
+
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "direct_answer": DirectAnswerForm,
     "dispatch": DispatchForm,
@@ -339,4 +502,9 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "reply": ReplyForm,
     "rate": StaffRateForm,
     "close": CloseForm,
+    "request_extension": RequestExtensionForm,
+    "decide_extension": DecideExtensionForm,
+    "file_plan": FilePlanForm,
+    "decide_plan": DecidePlanForm,
+    "record_milestone": RecordMilestoneForm,
 }

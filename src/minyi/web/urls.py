@@ -7,6 +7,7 @@ urlpatterns = [
     # The citizen portal (no login).
     path("", views.home, name="home"),
     path("streets/", views.streets, name="streets"),
+    path("deadline-preview", views.deadline_preview, name="deadline_preview"),
     path("submitted/", views.submitted, name="submitted"),
     path("track/", views.track, name="track"),
     path("track/<str:number>/", views.track_ticket, name="track_ticket"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("console/logout", views.LogoutView.as_view(), name="logout"),
     path("console/", views.worklist, name="worklist"),
     path("console/notifications", views.notifications, name="notifications"),
+    path("console/supervision", views.supervision, name="supervision"),
     path("console/tickets/new", views.intake, name="intake"),
     path("console/tickets/created", views.intake_done, name="intake_done"),
     path("console/tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),

@@ -17,32 +17,42 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from minyi.core import clock
-from minyi.core.errors import DomainError, InvalidInput, NotFound, RateLimited
+from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from minyi.core.ratelimit import check_rate
 from minyi.org.actors import Actor, actor_for_user, requester_actor
 from minyi.org.models import UNIT_ROLES, Category, Region, Role, Unit
-from minyi.sla.policies import TIME_LIMIT_DAYS, URGENT_HOURS
+from minyi.sla import actions as sla_actions
+from minyi.sla import clocks
+from minyi.sla import services as sla_services
+from minyi.sla.guards import MAX_EXTENSIONS
+from minyi.sla.models import Decision, Extension, Milestone, StagedPlan, TimeLimitPolicy
+from minyi.sla.policies import SHANGHAI, TIME_LIMIT_DAYS, URGENT_HOURS
+from minyi.supervision.access import ALL_ORDERS_ROLES, access_supervision_queryset
+from minyi.supervision.actions import levels as supervision_levels
+from minyi.supervision.models import SupervisionLevel, SupervisionOrder
 from minyi.tickets import access, actions, workflow
-from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType, Status
+from minyi.tickets.choices import AT_UNIT_STATUSES, Channel, RequestType, Status
 from minyi.tickets.models import Notification, Ticket
 from minyi.tickets.timeline import event_label, public_timeline, staff_timeline
 from minyi.web.forms import (
     ACTION_FORMS,
+    DecisionForm,
     DispatchForm,
     RateForm,
     SubmissionForm,
+    TicketForm,
     TrackForm,
     street_choices,
 )
@@ -108,23 +118,33 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/portal/home.html",
-        {"form": form, "files_dropped": files_dropped, "type_limits": time_limits()},
+        {
+            "form": form,
+            "files_dropped": files_dropped,
+            "type_limits": time_limits(),
+            "preview": preview_for_form(form),
+        },
         status=status,
     )
 
 
 def time_limits() -> list[tuple[str, str]]:
-    """The time limits of `minyi.sla.policies`, as the portal states them."""
+    """The default time limits (the policies without a category), as the portal states them."""
+    defaults = {rule.request_type: rule for rule in TimeLimitPolicy.objects.filter(category=None)}
+    hours = {rule.urgent_hours for rule in defaults.values()} or {URGENT_HOURS}
+    urgent_hours = max(hours)
     rows = [
         (
             _("Urgent (life or property at risk)"),
-            ngettext("handled within %(n)d hour", "handled within %(n)d hours", URGENT_HOURS)
-            % {"n": URGENT_HOURS},
+            ngettext("handled within %(n)d hour", "handled within %(n)d hours", urgent_hours)
+            % {"n": urgent_hours},
         )
     ]
     by_days: dict[int, list[str]] = {}
     for request_type in RequestType:
-        by_days.setdefault(TIME_LIMIT_DAYS[request_type], []).append(str(request_type.label))
+        rule = defaults.get(request_type)
+        days = rule.working_days if rule else TIME_LIMIT_DAYS[request_type]
+        by_days.setdefault(days, []).append(str(request_type.label))
     for days, labels in sorted(by_days.items()):
         limit = ngettext("within %(n)d working day", "within %(n)d working days", days) % {
             "n": days
@@ -161,6 +181,45 @@ def streets(request: HttpRequest) -> HttpResponse:
         else:
             options.append((value, label))
     return render(request, "web/_street_options.html", {"options": options, "groups": groups})
+
+
+def deadline_preview_context(request_type: str, urgent: bool, category_id: str) -> dict[str, Any]:
+    """The deadline a request of this type (and category, urgency) taken in now would get."""
+    if request_type not in RequestType.values:
+        return {"ready": False}
+    category = None
+    if str(category_id).isdigit():
+        category = Category.objects.filter(pk=int(category_id), active=True).first()
+    days, urgent_hours = sla_services.policy_for(request_type, category)
+    due = sla_services.deadline_for(clock.now(), days, urgent=urgent, urgent_hours=urgent_hours)
+    return {
+        "ready": True,
+        "due": due.at,
+        "provisional": due.provisional,
+        "urgent": urgent,
+        "days": days,
+        "hours": urgent_hours,
+    }
+
+
+def preview_for_form(form: SubmissionForm) -> dict[str, Any]:
+    data = form.data if form.is_bound else form.initial
+    return deadline_preview_context(
+        str(data.get("type") or ""),
+        str(data.get("urgent") or "").lower() in ("on", "true", "1"),
+        str(data.get("category_id") or ""),
+    )
+
+
+@require_GET
+def deadline_preview(request: HttpRequest) -> HttpResponse:
+    """The expected deadline for the intake form's type, urgency and category (a fragment)."""
+    context = deadline_preview_context(
+        request.GET.get("type", "").strip(),
+        request.GET.get("urgent", "").strip().lower() in ("on", "true", "1"),
+        request.GET.get("category_id", "").strip(),
+    )
+    return render(request, "web/_deadline_preview.html", {"preview": context})
 
 
 @require_http_methods(["GET", "POST"])
@@ -213,9 +272,14 @@ def track_context(
     ticket: Ticket, rate_form: RateForm | None = None, alert: str = ""
 ) -> dict[str, Any]:
     can_rate = ticket.status == Status.REPLIED
+    timeline = public_timeline(ticket)
+    previous = ""
+    for row in timeline:  # acts that keep the state (an extension...) do not repeat it
+        row["changed"] = row["to_status"] != previous
+        previous = row["to_status"]
     return {
         "ticket": ticket,
-        "timeline": public_timeline(ticket),
+        "timeline": timeline,
         "replies": list(ticket.replies.select_related("unit")),
         "ratings": list(ticket.ratings.all()),
         "can_rate": can_rate,
@@ -316,6 +380,23 @@ def staff_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespo
     return wrapper
 
 
+#: Roles warned when a year's holiday notice is missing (deadlines are provisional).
+NOTICE_WARNING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+
+def sees_supervision(actor: Actor) -> bool:
+    """Whether the supervision queue is for `actor`: those who follow every unit's orders, and
+    the handling units (their own unit's)."""
+    return bool(actor.roles & (ALL_ORDERS_ROLES | UNIT_ROLES))
+
+
+def holiday_notice_admin_url() -> str:
+    try:
+        return reverse("admin:sla_holidaynotice_changelist")
+    except NoReverseMatch:
+        return ""
+
+
 def header_context(request: HttpRequest) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     unit = Unit.objects.filter(pk=actor.unit_id).only("name").first() if actor.unit_id else None
@@ -324,14 +405,27 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
         read_at__isnull=True,
         ticket__in=access.access_ticket_queryset(actor).values("pk"),
     ).count()
+    is_admin = actor.has(Role.ADMIN) or request.user.is_staff
+    supervision_open = None
+    if sees_supervision(actor):
+        supervision_open = (
+            access_supervision_queryset(actor).filter(status=SupervisionOrder.Status.OPEN).count()
+        )
+    notice_years: list[int] = []
+    if actor.roles & NOTICE_WARNING_ROLES:
+        notice_years = sla_services.missing_notice_years(clock.local_today())
     return {
         "me": {
             "label": actor.label,
             "roles": [role_text(r) for r in sorted(actor.roles)],
             "unit": unit.name if unit else "",
-            "is_admin": actor.has(Role.ADMIN) or request.user.is_staff,
+            "is_admin": is_admin,
             "can_intake": workflow.role_for("submit", actor.roles) is not None,
             "unread": unread,
+            "supervision": supervision_open is not None,
+            "supervision_open": supervision_open or 0,
+            "notice_years": _(", ").join(str(year) for year in notice_years),
+            "notice_admin_url": holiday_notice_admin_url() if is_admin and notice_years else "",
         }
     }
 
@@ -374,12 +468,24 @@ class Tab:
     def visible_to(self, actor: Actor) -> bool:
         return self.roles is None or bool(self.roles & actor.roles)
 
-    def apply(self, actor: Actor, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    def condition(self, actor: Actor) -> Q:
+        condition = Q()
         if self.statuses is not None:
-            tickets = tickets.filter(status__in=self.statuses)
+            condition &= Q(status__in=self.statuses)
         if self.own_unit and not actor.city_wide:
-            tickets = tickets.filter(lead_unit_id=actor.unit_id)
-        return tickets
+            condition &= Q(lead_unit_id=actor.unit_id)
+        return condition
+
+    def apply(self, actor: Actor, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        return tickets.filter(self.condition(actor))
+
+
+def tab_counts(actor: Actor, tickets: QuerySet[Ticket], tabs: list[Tab]) -> dict[str, int]:
+    """Every tab's count in one query."""
+    counts = tickets.aggregate(
+        **{tab.key: Count("pk", distinct=True, filter=tab.condition(actor) or None) for tab in tabs}
+    )
+    return {key: value or 0 for key, value in counts.items()}
 
 
 TABS = [
@@ -411,7 +517,17 @@ def default_tab(actor: Actor) -> str:
     return "all"
 
 
-FILTER_KEYS = ("status", "type", "category", "district", "unit", "q")
+FILTER_KEYS = ("status", "type", "category", "district", "unit", "q", "warning", "sort")
+
+WARNING_LABELS = {
+    clocks.ON_TIME: gettext_lazy("On time"),
+    clocks.DUE_SOON: gettext_lazy("Due soon"),
+    clocks.OVERDUE: gettext_lazy("Overdue"),
+}
+SORTS = {
+    "newest": gettext_lazy("Newest first"),
+    "time_left": gettext_lazy("Least time left first"),
+}
 
 
 def apply_filters(tickets: QuerySet[Ticket], params: dict[str, str]) -> QuerySet[Ticket]:
@@ -444,24 +560,32 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if current is None or current not in tabs:
         current = TABS_BY_KEY[default_tab(actor)]
     params = {key: request.GET.get(key, "").strip() for key in FILTER_KEYS}
+    if params["sort"] not in SORTS:
+        params["sort"] = ""
     tickets = apply_filters(current.apply(actor, base), params)
-    tickets = tickets.select_related("category", "district", "street", "lead_unit").order_by(
-        "-created_at", "-id"
-    )
+    now, calendar = clock.now(), sla_services.current_calendar()
+    tickets = clocks.with_deadlines(tickets, now, calendar)
+    if params["warning"] in clocks.WARNING_STATES:
+        tickets = tickets.filter(clocks.warning_filter(params["warning"], now, calendar))
+    tickets = tickets.select_related("category", "district", "street", "lead_unit")
+    if params["sort"] == "time_left":
+        tickets = clocks.by_time_left(tickets)
+    else:
+        tickets = tickets.order_by("-created_at", "-id")
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    now = clock.now()
     rows = list(page.object_list)
-    for ticket in rows:
-        ticket.overdue = ticket.status in OPEN_STATUSES and ticket.due_at < now  # type: ignore[attr-defined]
+    counts = tab_counts(actor, base, tabs)
     query = {k: v for k, v in params.items() if v}
+    unsorted = {k: v for k, v in query.items() if k != "sort"}
     context = {
-        "tabs": [(tab, tab.apply(actor, base).count()) for tab in tabs],
+        "tabs": [(tab, counts[tab.key]) for tab in tabs],
         "current": current,
         "params": params,
         "page": page,
         "rows": rows,
         "query": urlencode({"tab": current.key, **query}),
-        "filtered": bool(query),
+        "sort_query": urlencode({"tab": current.key, **unsorted}),
+        "filtered": bool(unsorted),
     }
     if is_htmx(request) and request.htmx.target == "worklist-table":  # type: ignore[attr-defined]
         response = render(request, "web/console/_worklist_table.html", context)
@@ -473,6 +597,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
         categories=Category.objects.filter(active=True).order_by("code"),
         districts=Region.objects.filter(kind=Region.Kind.DISTRICT).order_by("code"),
         units=Unit.objects.filter(active=True).order_by("code"),
+        warnings=list(WARNING_LABELS.items()),
+        sorts=list(SORTS.items()),
     )
     response = render_console(request, "web/console/worklist.html", context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
@@ -511,7 +637,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     return render_console(
         request,
         "web/console/intake.html",
-        {"form": form, "files_dropped": files_dropped},
+        {"form": form, "files_dropped": files_dropped, "preview": preview_for_form(form)},
         status=status,
     )
 
@@ -537,12 +663,14 @@ def intake_done(request: HttpRequest) -> HttpResponse:
 # --- one ticket ----------------------------------------------------------------------------
 
 
-def new_action_form(name: str, ticket: Ticket, data: Any = None):
+def new_action_form(name: str, ticket: Ticket, data: Any = None, files: Any = None):
     form_class = ACTION_FORMS[name]
-    initial = {}
+    kwargs: dict[str, Any] = {"auto_id": f"id_{name}_%s", "initial": {}}
     if form_class is DispatchForm and ticket.category.default_unit_id:
-        initial["unit_id"] = ticket.category.default_unit_id
-    return form_class(data, auto_id=f"id_{name}_%s", initial=initial)
+        kwargs["initial"]["unit_id"] = ticket.category.default_unit_id
+    if issubclass(form_class, TicketForm):
+        kwargs["ticket"] = ticket
+    return form_class(data, files, **kwargs)
 
 
 ACTION_LABELS = {
@@ -553,6 +681,11 @@ ACTION_LABELS = {
     "reply": gettext_lazy("Reply"),
     "rate": gettext_lazy("Record return-visit rating"),
     "close": gettext_lazy("Close"),
+    "request_extension": gettext_lazy("Apply for an extension"),
+    "decide_extension": gettext_lazy("Decide on the extension"),
+    "file_plan": gettext_lazy("File a staged-closure plan"),
+    "decide_plan": gettext_lazy("Decide on the plan"),
+    "record_milestone": gettext_lazy("Record a milestone"),
 }
 
 ACTION_DONE = {
@@ -563,18 +696,162 @@ ACTION_DONE = {
     "reply": gettext_lazy("Reply sent to the requester."),
     "rate": gettext_lazy("Rating recorded."),
     "close": gettext_lazy("Closed."),
+    "request_extension": gettext_lazy("Extension applied for; a supervisor will decide."),
+    "file_plan": gettext_lazy("Plan filed; a supervisor will decide."),
+    "record_milestone": gettext_lazy("Milestone recorded."),
 }
+DECISION_DONE = {
+    ("decide_extension", True): gettext_lazy(
+        "Extension approved. The requester is told the new deadline."
+    ),
+    ("decide_extension", False): gettext_lazy("Extension refused."),
+    ("decide_plan", True): gettext_lazy("Plan approved. The ticket is now tracked against it."),
+    ("decide_plan", False): gettext_lazy("Plan refused."),
+}
+#: Acts offered folded (a click opens them): the unit's alternatives to replying.
+FOLDED_ACTIONS = frozenset({"request_extension", "file_plan"})
+
+
+def staff_name(user: Any) -> str:
+    if user is None:
+        return ""
+    profile = getattr(user, "staff_profile", None)
+    return (profile.display_name if profile else "") or user.get_username()
+
+
+def plan_rows(
+    plans: list[StagedPlan], today: Any, files: dict[int, list[Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The plans with their milestones (and the files recorded with each, by milestone id)."""
+    files = files or {}
+    rows = []
+    for plan in plans:
+        milestones = list(plan.milestones.all())
+        done = sum(m.done_at is not None for m in milestones)
+        rows.append(
+            {
+                "plan": plan,
+                "requested_by": staff_name(plan.requested_by),
+                "decided_by": staff_name(plan.decided_by),
+                "milestones": [
+                    {
+                        "m": m,
+                        "late": m.done_at is None and m.due_date < today,
+                        "files": files.get(m.pk, []),
+                    }
+                    for m in milestones
+                ],
+                "done": done,
+                "total": len(milestones),
+                "percent": round(100 * done / len(milestones)) if milestones else 0,
+                "live": plan.status in (StagedPlan.Status.PENDING, StagedPlan.Status.APPROVED),
+            }
+        )
+    return rows
+
+
+def time_limit_context(
+    ticket: Ticket, now: Any, milestone_files: dict[int, list[Any]] | None = None
+) -> dict[str, Any]:
+    """Both clocks, the running one's warning, extensions, plans and supervision orders."""
+    calendar = sla_services.current_calendar()
+    extensions = list(ticket.extensions.all())
+    plans = plan_rows(list(ticket.plans.all()), now.astimezone(SHANGHAI).date(), milestone_files)
+    pending_extension = next((e for e in extensions if e.status == Decision.PENDING), None)
+    if_approved = None
+    if pending_extension is not None:
+        due, provisional = sla_actions.extend(ticket.due_at, pending_extension.working_days)
+        unit_due = (
+            sla_actions.extend(ticket.unit_due_at, pending_extension.working_days)
+            if ticket.unit_due_at
+            else None
+        )
+        if_approved = {"due": due, "provisional": provisional, "unit_due": unit_due}
+    ladder = supervision_levels()
+    ticket_orders = list(
+        ticket.supervision_orders.select_related("milestone").order_by(
+            "status", "-opened_at", "-id"
+        )
+    )
+    orders = [
+        {
+            "order": order,
+            "level_name": ladder[order.level].name if order.level in ladder else str(order.level),
+            "late": order.status == SupervisionOrder.Status.OPEN and order.due_at < now,
+        }
+        for order in ticket_orders
+    ]
+    running = ""
+    if ticket.status in AT_UNIT_STATUSES:
+        running = "unit"
+    elif ticket.status in clocks.AT_PLATFORM_STATUSES:
+        running = "requester"
+    return {
+        "clock": clocks.running_clock(ticket, now, calendar),
+        "running": running,
+        "time_limit_days": ticket.time_limit_days + ticket.extended_days,
+        "extensions": [
+            {
+                "e": e,
+                "requested_by": staff_name(e.requested_by),
+                "decided_by": staff_name(e.decided_by),
+            }
+            for e in extensions
+        ],
+        "extensions_approved": sum(e.status == Decision.APPROVED for e in extensions),
+        "max_extensions": MAX_EXTENSIONS,
+        "pending_extension": pending_extension,
+        "if_approved": if_approved,
+        "plans": plans,
+        "pending_plan": next(
+            (p for p in plans if p["plan"].status == StagedPlan.Status.PENDING), None
+        ),
+        "supervision_orders": orders,
+        "open_orders": sum(o.status == SupervisionOrder.Status.OPEN for o in ticket_orders),
+    }
+
+
+def load_time_limits(ticket: Ticket) -> None:
+    """Fetch extensions and plans once; the guards and the page read the same rows."""
+    prefetch_related_objects(
+        [ticket],
+        Prefetch(
+            "extensions",
+            queryset=Extension.objects.select_related(
+                "reason", "requested_by__staff_profile", "decided_by__staff_profile"
+            ),
+        ),
+        Prefetch(
+            "plans",
+            queryset=StagedPlan.objects.select_related(
+                "requested_by__staff_profile", "decided_by__staff_profile"
+            ).prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("seq"))),
+        ),
+    )
 
 
 def ticket_context(
     request: HttpRequest, ticket: Ticket, *, failed: tuple[str, Any] | None = None, alert: str = ""
 ) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
+    load_time_limits(ticket)
     available = access.available_transitions(actor, ticket)
     action_forms = []
     for name in available:
-        form = failed[1] if failed and failed[0] == name else new_action_form(name, ticket)
-        action_forms.append({"name": name, "label": ACTION_LABELS.get(name, name), "form": form})
+        failed_here = bool(failed and failed[0] == name)
+        form = failed[1] if failed and failed_here else new_action_form(name, ticket)
+        action_forms.append(
+            {
+                "name": name,
+                "label": ACTION_LABELS.get(name, name),
+                "form": form,
+                "decision": isinstance(form, DecisionForm),
+                "multipart": form.is_multipart(),
+                "folded": name in FOLDED_ACTIONS and not failed_here,
+                "foldable": name in FOLDED_ACTIONS,
+            }
+        )
+    events = list(staff_timeline(ticket))
     timeline = [
         {
             "label": event_label(e.kind),
@@ -590,20 +867,27 @@ def ticket_context(
             "public": e.public,
             "created_at": e.created_at,
         }
-        for e in staff_timeline(ticket)
+        for e in events
     ]
+    attachments = list(ticket.attachments.all())
+    by_token = {a.token: a for a in attachments}
+    milestone_files = {
+        e.data["milestone"]: [by_token[t] for t in e.data.get("attachments", []) if t in by_token]
+        for e in events
+        if e.kind == "milestone_done" and isinstance(e.data, dict) and e.data.get("milestone")
+    }
     now = clock.now()
     return {
         "ticket": ticket,
-        "overdue": ticket.status in OPEN_STATUSES and ticket.due_at < now,
         "contact": access.access_requester_contact(actor, ticket),
         "assisting_units": list(ticket.assisting_units.all()),
-        "attachments": list(ticket.attachments.all()),
+        "attachments": attachments,
         "replies": list(ticket.replies.select_related("unit")),
         "ratings": list(ticket.ratings.all()),
         "timeline": timeline,
         "actions": action_forms,
         "alert": alert,
+        **time_limit_context(ticket, now, milestone_files),
     }
 
 
@@ -617,8 +901,9 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render_console(request, "web/console/ticket.html", ticket_context(request, ticket))
 
 
-def perform(actor: Actor, ticket_id: int, name: str, form) -> None:
-    """Call the action `name` with the form's values; it checks everything."""
+def perform(actor: Actor, ticket_id: int, name: str, form, files: list[Any]) -> str:
+    """Call the action `name` with the form's values; it checks everything. Returns the
+    message to show when it is done."""
     data = form.cleaned_data
     if name == "dispatch":
         values = form.values()
@@ -645,8 +930,39 @@ def perform(actor: Actor, ticket_id: int, name: str, form) -> None:
         )
     elif name == "close":
         actions.close(actor, ticket_id, note=data.get("note") or "")
+    elif name == "request_extension":
+        sla_actions.request_extension(
+            actor,
+            ticket_id,
+            reason_code=data.get("reason_code") or "",
+            working_days=data.get("working_days"),
+            explanation=data.get("explanation") or "",
+        )
+    elif name in ("decide_extension", "decide_plan"):
+        approve = form.approve()
+        decide = (
+            sla_actions.decide_extension if name == "decide_extension" else sla_actions.decide_plan
+        )
+        decide(actor, ticket_id, approve=approve, note=data.get("note") or "")
+        return str(DECISION_DONE[(name, approve)])
+    elif name == "file_plan":
+        sla_actions.file_plan(
+            actor,
+            ticket_id,
+            explanation=data.get("explanation") or "",
+            milestones=form.milestone_rows(),
+        )
+    elif name == "record_milestone":
+        sla_actions.record_milestone(
+            actor,
+            ticket_id,
+            milestone_id=data.get("milestone_id"),
+            evidence=data.get("evidence") or "",
+            files=files,
+        )
     else:  # pragma: no cover - the URL only routes known names
         raise Http404
+    return str(ACTION_DONE[name])
 
 
 @staff_view
@@ -660,10 +976,11 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
         ticket = access.access_ticket(actor, ticket_id)
     except DomainError as exc:
         return console_error(request, exc)
-    form = new_action_form(transition, ticket, request.POST)
+    form = new_action_form(transition, ticket, request.POST, request.FILES)
     form.is_valid()  # lenient fields: this only collects the values
+    files = request.FILES.getlist("attachments") if transition == "record_milestone" else []
     try:
-        perform(actor, ticket.pk, transition, form)
+        done = perform(actor, ticket.pk, transition, form, files)
     except DomainError as exc:
         alert = ""
         if isinstance(exc, InvalidInput):
@@ -680,7 +997,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
                 request, "web/console/_ticket_panel.html", context, status=exc.http_status
             )
         return render_console(request, "web/console/ticket.html", context, status=exc.http_status)
-    messages.success(request, str(ACTION_DONE[transition]))
+    messages.success(request, done)
     if not is_htmx(request):
         return redirect("web:ticket", ticket_id=ticket_id)
     try:
@@ -729,4 +1046,72 @@ def notifications(request: HttpRequest) -> HttpResponse:
         request,
         "web/console/notifications.html",
         {"page": page, "rows": [(n, n.pk in unread) for n in rows]},
+    )
+
+
+# --- supervision orders ----------------------------------------------------------------------
+
+SUPERVISION_STATES = {
+    "open": pgettext_lazy("supervision order", "Open"),
+    "closed": pgettext_lazy("supervision order", "Closed"),
+    "all": gettext_lazy("All"),
+}
+
+
+@staff_view
+@require_GET
+def supervision(request: HttpRequest) -> HttpResponse:
+    """The supervision queue (督办): open orders first by their respond-by time."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    if not sees_supervision(actor):
+        return console_error(
+            request, Forbidden(_("Your role may not do this."), "role_not_allowed")
+        )
+    orders = access_supervision_queryset(actor)
+    city_wide = bool(actor.roles & ALL_ORDERS_ROLES)
+    params = {key: request.GET.get(key, "").strip() for key in ("state", "level", "unit", "cause")}
+    if params["state"] not in SUPERVISION_STATES:
+        params["state"] = "open"
+    if params["state"] != "all":
+        orders = orders.filter(status=params["state"])
+    if params["level"].isdigit():
+        orders = orders.filter(level=int(params["level"]))
+    if city_wide and params["unit"].isdigit():
+        orders = orders.filter(unit_id=int(params["unit"]))
+    if params["cause"] in SupervisionOrder.Cause.values:
+        orders = orders.filter(cause=params["cause"])
+    if params["state"] == "open":
+        orders = orders.order_by("due_at", "id")
+    else:
+        orders = orders.order_by("-opened_at", "-id")
+    orders = orders.select_related("ticket", "unit", "milestone")
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = clock.now()
+    ladder = {lv.level: lv for lv in SupervisionLevel.objects.all()}
+    calendar = sla_services.current_calendar()
+    rows = [
+        {
+            "order": order,
+            "level_name": ladder[order.level].name if order.level in ladder else str(order.level),
+            "late": order.status == SupervisionOrder.Status.OPEN and order.due_at < now,
+            "clock": clocks.running_clock(order.ticket, now, calendar),
+        }
+        for order in page.object_list
+    ]
+    query = {k: v for k, v in params.items() if v and not (k == "unit" and not city_wide)}
+    return render_console(
+        request,
+        "web/console/supervision.html",
+        {
+            "nav": "supervision",
+            "page": page,
+            "rows": rows,
+            "params": params,
+            "query": urlencode(query),
+            "states": list(SUPERVISION_STATES.items()),
+            "levels": list(ladder.values()),
+            "causes": SupervisionOrder.Cause.choices,
+            "units": Unit.objects.filter(active=True).order_by("code") if city_wide else [],
+            "city_wide": city_wide,
+        },
     )

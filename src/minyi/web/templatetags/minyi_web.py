@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from minyi.org.actors import PUBLIC, REQUESTER, SYSTEM
 from minyi.org.models import Role
+from minyi.sla.models import Decision, StagedPlan
+from minyi.supervision.models import SupervisionOrder
 from minyi.tickets.choices import Channel, Rating, RequesterKind, RequestType, Status
 from minyi.tickets.timeline import event_label as _event_label
 
@@ -68,3 +71,34 @@ def filesize(value: int) -> str:
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} KB"
     return f"{value / (1024 * 1024):.1f} MB"
+
+
+@register.filter
+def warning_label(value: str) -> str:
+    """The badge of a running deadline: 正常 / 即将到期 / 已超期."""
+    labels = {"on_time": _("On time"), "due_soon": _("Due soon"), "overdue": _("Overdue")}
+    return str(labels.get(value, ""))
+
+
+@register.filter
+def decision_label(value: str) -> str:
+    return _label(Decision, value)
+
+
+@register.filter
+def plan_status_label(value: str) -> str:
+    return _label(StagedPlan.Status, value)
+
+
+@register.filter
+def cause_label(value: str) -> str:
+    return _label(SupervisionOrder.Cause, value)
+
+
+@register.filter
+def order_status_label(value: str) -> str:
+    labels: dict[str, str] = {
+        SupervisionOrder.Status.OPEN.value: pgettext("supervision order", "Open"),
+        SupervisionOrder.Status.CLOSED.value: pgettext("supervision order", "Closed"),
+    }
+    return str(labels.get(value, value))
