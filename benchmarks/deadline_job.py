@@ -39,12 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/minyi_bench"
 GOAL_SECONDS = 30.0
 UNITS = 500
-NUMBER_PREFIX = "B"  # ticket numbers B00000001...: never clash with real ones
 
 STATUS_WEIGHTS = {
     "submitted": 4, "dispatched": 8, "in_progress": 78, "returned": 1, "replied": 8, "under_review": 1,
 }
-TYPE_WEIGHTS = {"consultation": 15, "complaint": 40, "help": 25, "suggestion": 10, "report": 10}
+#: The open inventory by type: intake share (consultation 35%, complaint 30%, help 20%,
+#: suggestion 8%, report 7%; 55% of consultations answered directly) times how long each stays
+#: open (about 1, 6.5, 4, 5 and 7 working days).
+TYPE_WEIGHTS = {"consultation": 4, "complaint": 51, "help": 21, "suggestion": 10, "report": 13}
 OVERDUE_SHARE = 0.015  # of tickets at a unit
 URGENT_SHARE = 0.01
 PLAN_SHARE = 0.01  # of tickets in progress
@@ -59,6 +61,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tickets", type=int, default=1_000_000, help="open tickets (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--regenerate", action="store_true", help="drop the benchmark tickets and load them again")
+    parser.add_argument(
+        "--spread", choices=["realistic", "uniform"], default="realistic",
+        help="where open tickets stand in their time limit: 'realistic' (units reply spread over the limit, "
+             "so few are still open on their last day) or 'uniform' (a stress test: every day of the limit "
+             "equally likely, about 5x more due today)",
+    )
     return parser.parse_args()
 
 
@@ -135,7 +143,21 @@ def reference_rows() -> dict[str, Any]:
 # --- tickets ----------------------------------------------------------------------------------
 
 
-def generate_tickets(n: int, seed: int, now: dt.datetime, ref: dict[str, Any]) -> None:
+def age_weights(days: int, spread: str) -> list[float]:
+    """Weights of a ticket at a unit being `a` working days past its dispatch, a = 1..days
+    (a = days: due today). Realistic: the unit replies after T ~ U(0.1, 1.0) x the limit, so
+    a ticket is still open at age a with probability P(T > a - 1)."""
+    if spread == "uniform":
+        return [1.0] * days
+    return [min(1.0, max(0.0, (0.9 * days - (a - 1 - 0.1 * days)) / (0.9 * days))) for a in range(1, days + 1)]
+
+
+def number_prefix(spread: str, seed: int) -> str:
+    """Ticket numbers like BR7-00000001: never a real number, and they say how the data was made."""
+    return f"B{spread[0].upper()}{seed}-"
+
+
+def generate_tickets(n: int, seed: int, now: dt.datetime, ref: dict[str, Any], spread: str) -> None:
     """COPY n open tickets into tickets_ticket, then the plans and milestones."""
     from django.db import connection
 
@@ -145,6 +167,7 @@ def generate_tickets(n: int, seed: int, now: dt.datetime, ref: dict[str, Any]) -
     from minyi.tickets.models import Ticket
 
     rnd = random.Random(seed)
+    prefix = number_prefix(spread, seed)
     calendar = services.current_calendar()
     today = now.astimezone(SHANGHAI).date()
     # Working days around today, as ordinals: past[k] is k+1 working days ago.
@@ -160,56 +183,58 @@ def generate_tickets(n: int, seed: int, now: dt.datetime, ref: dict[str, Any]) -
     types = rnd.choices(list(TYPE_WEIGHTS), weights=list(TYPE_WEIGHTS.values()), k=n)
     planned: list[int] = []  # row numbers of tickets with a plan
     hour = dt.timedelta(hours=1)
+    ages = {days: age_weights(days, spread) for days in set(TIME_LIMIT_DAYS.values())}
 
     def at_ordinal(ordinal: int, hours: float) -> dt.datetime:
         return dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(8), tzinfo=SHANGHAI) + dt.timedelta(hours=hours)
 
     began = time.perf_counter()
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {Ticket._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for i in range(n):
-                status, kind = statuses[i], types[i]
-                days = TIME_LIMIT_DAYS[kind]
-                urgent = rnd.random() < URGENT_SHARE
-                row: dict[str, Any] = dict(defaults)
-                at_unit = status in ("dispatched", "in_progress")
-                if at_unit or status in ("returned", "replied", "under_review"):
-                    # The unit's deadline: overdue for a few, otherwise somewhere in its limit.
-                    if at_unit and rnd.random() < OVERDUE_SHARE:
-                        due_ordinal = past[rnd.randrange(10)]
-                    else:
-                        due_ordinal = working[first_ahead + rnd.randrange(days)]
-                    dispatched_ordinal = working[position[due_ordinal] - days]
-                    dispatched_at = at_ordinal(dispatched_ordinal, rnd.uniform(0, 9))
-                    created_at = dispatched_at - rnd.uniform(0.2, 3) * hour
-                    unit_due = end_of_day(dt.date.fromordinal(due_ordinal))
-                    unit_provisional = False
-                    if urgent:
-                        unit_due, unit_provisional = dispatched_at + 24 * hour, False
-                    row.update(
-                        dispatched_at=dispatched_at, unit_due_at=unit_due, unit_due_provisional=unit_provisional,
-                        lead_unit_id=ref["units"][rnd.randrange(len(ref["units"]))],
-                        signed_at=dispatched_at + hour if status != "dispatched" else None,
-                        replied_at=now - rnd.uniform(1, 48) * hour if status in ("replied", "under_review") else None,
-                    )
-                else:  # submitted: at the platform, minutes or hours ago
-                    created_at = now - rnd.uniform(0.05, 20) * hour
-                due = count_deadline(created_at, days, calendar, urgent_hours=24 if urgent else None)
+    copy_sql = f"COPY {Ticket._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for i in range(n):
+            status, kind = statuses[i], types[i]
+            days = TIME_LIMIT_DAYS[kind]
+            urgent = rnd.random() < URGENT_SHARE
+            row: dict[str, Any] = dict(defaults)
+            at_unit = status in ("dispatched", "in_progress")
+            if at_unit or status in ("returned", "replied", "under_review"):
+                # The unit's deadline: overdue for a few, otherwise somewhere in its limit.
+                if at_unit and rnd.random() < OVERDUE_SHARE:
+                    due_ordinal = past[rnd.randrange(10)]
+                else:
+                    age = rnd.choices(range(1, days + 1), weights=ages[days])[0]
+                    due_ordinal = working[first_ahead + days - age]
+                dispatched_ordinal = working[position[due_ordinal] - days]
+                dispatched_at = at_ordinal(dispatched_ordinal, rnd.uniform(0, 9))
+                created_at = dispatched_at - rnd.uniform(0.2, 3) * hour
+                unit_due = end_of_day(dt.date.fromordinal(due_ordinal))
+                unit_provisional = False
+                if urgent:
+                    unit_due, unit_provisional = dispatched_at + 24 * hour, False
                 row.update(
-                    number=f"{NUMBER_PREFIX}{i:08d}", channel="hotline", status=status, type=kind, urgent=urgent,
-                    anonymous=True, access_code_hash="!", category_id=ref["category"], district_id=ref["district"],
-                    title="基准工单", text="用于测量期限任务的基准工单。", created_at=created_at,
-                    time_limit_days=days, due_at=due.at, due_provisional=due.provisional,
+                    dispatched_at=dispatched_at, unit_due_at=unit_due, unit_due_provisional=unit_provisional,
+                    lead_unit_id=ref["units"][rnd.randrange(len(ref["units"]))],
+                    signed_at=dispatched_at + hour if status != "dispatched" else None,
+                    replied_at=now - rnd.uniform(1, 48) * hour if status in ("replied", "under_review") else None,
                 )
-                if status == "in_progress" and not urgent and rnd.random() < PLAN_SHARE:
-                    planned.append(i)
-                copy.write_row([row.get(f.attname) for f in fields])
-                if i and i % 200_000 == 0:
-                    print(f"  {i:,} tickets ({time.perf_counter() - began:.0f} s)")
+            else:  # submitted: at the platform, minutes or hours ago
+                created_at = now - rnd.uniform(0.05, 20) * hour
+            due = count_deadline(created_at, days, calendar, urgent_hours=24 if urgent else None)
+            row.update(
+                number=f"{prefix}{i:08d}", channel="hotline", status=status, type=kind, urgent=urgent,
+                anonymous=True, access_code_hash="!", category_id=ref["category"], district_id=ref["district"],
+                title="基准工单", text="用于测量期限任务的基准工单。", created_at=created_at,
+                time_limit_days=days, due_at=due.at, due_provisional=due.provisional,
+            )
+            if status == "in_progress" and not urgent and rnd.random() < PLAN_SHARE:
+                planned.append(i)
+            copy.write_row([row.get(f.attname) for f in fields])
+            if i and i % 200_000 == 0:
+                print(f"  {i:,} tickets ({time.perf_counter() - began:.0f} s)")
     print(f"  {n:,} tickets copied in {time.perf_counter() - began:.1f} s")
 
     # Plans: milestones 20 days ago (done), 3 days ago (done, or missed), in 30 days.
-    ids = dict(Ticket.objects.filter(number__in=[f"{NUMBER_PREFIX}{i:08d}" for i in planned]).values_list("number", "pk"))
+    ids = dict(Ticket.objects.filter(number__in=[f"{prefix}{i:08d}" for i in planned]).values_list("number", "pk"))
     plans = StagedPlan.objects.bulk_create(
         [
             StagedPlan(ticket_id=pk, explanation="分阶段办理", status="approved", requested_by_id=ref["supervisor"],
@@ -316,13 +341,13 @@ def main() -> None:
     now = dt.datetime(2026, 6, 10, 10, 0, tzinfo=SHANGHAI)
     with clock.frozen_at(now):
         ref = reference_rows()
-        have = Ticket.objects.filter(number__startswith=NUMBER_PREFIX).count()
-        if args.regenerate or have != args.tickets:
-            if have:
+        have = Ticket.objects.filter(number__startswith=number_prefix(args.spread, args.seed)).count()
+        if args.regenerate or have != args.tickets or Ticket.objects.count() != have:
+            if Ticket.objects.exists():
                 with connection.cursor() as cursor:
                     cursor.execute("TRUNCATE tickets_ticket CASCADE")
-            print(f"loading {args.tickets:,} tickets…")
-            generate_tickets(args.tickets, args.seed, now, ref)
+            print(f"loading {args.tickets:,} tickets ({args.spread} spread)…")
+            generate_tickets(args.tickets, args.seed, now, ref, args.spread)
         else:
             print(f"{have:,} benchmark tickets already loaded (--regenerate to load them again)")
         seeded = reset_job_state(now, args.seed)

@@ -282,6 +282,20 @@ def test_tab_counts_in_one_query_stay_right(client_for, spread, walk, org, actor
     counts = dict(re.findall(r'data-tab="(\w+)">[^<]+<span class="count">(\d+)</span>', html))
     assert counts == {"sign": "1", "in_progress": "1", "replied": "1", "all": "3"}
     assert other.number in html
+    # A ticket the bureau assists with counts once, and not as its own to sign for.
+    assisted = walk("submitted", title="协办")
+    with clock.frozen_at(DISPATCHED):
+        actions.dispatch(
+            actors["dispatcher"],
+            assisted.pk,
+            org["transport"].pk,
+            assisting_unit_ids=[org["housing"].pk, org["street_office"].pk],
+        )
+    html = get(client_for("handler"), "/console/").content.decode()
+    counts = dict(re.findall(r'data-tab="(\w+)">[^<]+<span class="count">(\d+)</span>', html))
+    assert counts == {"sign": "1", "in_progress": "1", "replied": "1", "all": "4"}
+    leader = get(client_for("leader"), "/console/", tab="all").content.decode()
+    assert len(rows(leader)) == 4
 
 
 @pytest.mark.parametrize("who", ["dispatcher", "handler", "supervisor"])

@@ -743,8 +743,6 @@ def plan_rows(
                 ],
                 "done": done,
                 "total": len(milestones),
-                "percent": round(100 * done / len(milestones)) if milestones else 0,
-                "live": plan.status in (StagedPlan.Status.PENDING, StagedPlan.Status.APPROVED),
             }
         )
     return rows
