@@ -65,7 +65,7 @@ def parse_args() -> argparse.Namespace:
         "--spread", choices=["realistic", "uniform"], default="realistic",
         help="where open tickets stand in their time limit: 'realistic' (units reply spread over the limit, "
              "so few are still open on their last day) or 'uniform' (a stress test: every day of the limit "
-             "equally likely, about 5x more due today)",
+             "equally likely, about 3.5x more due today)",
     )
     return parser.parse_args()
 

@@ -425,3 +425,23 @@ def test_a_refused_action_schedules_nothing(new_ticket, actors, django_capture_o
     with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(Conflict):
         actions.sign(actors["handler"], ticket.pk)
     assert callbacks == []
+
+
+def test_time_limit_applications_and_decisions_are_notified(
+    new_ticket, actors, users, django_capture_on_commit_callbacks
+):
+    from minyi.sla import actions as sla_actions
+    from minyi.tickets.models import Notification
+
+    ticket = new_ticket("in_progress")
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_actions.request_extension(
+            actors["handler"], ticket.pk, reason_code="hard_case", working_days=3, explanation="需联合核查"
+        )
+    asked = Notification.objects.filter(ticket=ticket, event__kind="request_extension")
+    assert set(asked.values_list("user__username", flat=True)) == {"supervisor"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_actions.decide_extension(actors["supervisor"], ticket.pk, approve=True)
+    told = Notification.objects.filter(ticket=ticket, event__kind="extension_approved")
+    assert set(told.values_list("user__username", flat=True)) == {"handler", "leader"}

@@ -436,6 +436,13 @@ moments = st.datetimes(
 )
 
 
+def test_local_day_before_1992_follows_the_time_zone_rules():
+    # Shanghai kept daylight saving time until 1991: 15:30 UTC on 1 July 1990 was 00:30 the
+    # next day there, not 23:30.
+    moment = dt.datetime(1990, 7, 1, 15, 30, tzinfo=UTC)
+    assert local_ordinal(moment) == d("1990-07-02").toordinal()
+
+
 @settings(max_examples=300, deadline=None)
 @given(moment=moments)
 def test_local_day_is_the_day_in_shanghai(moment):

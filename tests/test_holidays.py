@@ -336,6 +336,21 @@ def test_the_admin_pages_of_time_limits_and_supervision_open(client):
     assert client.get("/admin/supervision/supervisionorder/add/").status_code == 403
 
 
+@pytest.mark.django_db
+def test_the_morning_check_warns_while_next_years_notice_is_missing(tmp_path, caplog):
+    from minyi.sla.tasks import holiday_notice_check
+
+    with clock.frozen_at(at("2026-10-15 09:00")):
+        assert holiday_notice_check.call_local() == []  # 60 days ahead is still 2026
+    with clock.frozen_at(at("2026-12-01 09:00")), caplog.at_level("WARNING", logger="minyi.sla.tasks"):
+        assert holiday_notice_check.call_local() == [2027]
+        assert "no holiday notice for 2027" in caplog.text
+        path = tmp_path / "2027.json"
+        path.write_text(NOTICE_2027, encoding="utf-8")
+        import_files(path)
+        assert holiday_notice_check.call_local() == []
+
+
 # --- the console script ----------------------------------------------------------------------
 
 

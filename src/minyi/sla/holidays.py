@@ -283,12 +283,6 @@ class LoadResult:
     days: int  # days written
     recounted: int  # open tickets whose provisional deadline was re-counted
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "created": list(self.created), "replaced": list(self.replaced),
-            "unchanged": list(self.unchanged), "days": self.days, "recounted": self.recounted,
-        }
-
 
 def load_notices(parsed: Mapping[int, Notice] | Iterable[Notice]) -> LoadResult:
     """Store the notices, replacing each year's notice and days (all years in one

@@ -6,7 +6,11 @@ NOTHING RETURNING``: the database's unique constraints (one alert per ticket and
 open order per ticket and cause or per milestone) decide which worker wins, and RETURNING tells
 each worker exactly which rows it inserted, so timeline events and notifications are added for
 those only. Escalations are conditional ``UPDATE … RETURNING`` (level and lateness re-checked
-under the row lock). Running the job twice, or on two workers at once, changes each thing once.
+under the row lock), closures a locked re-check before the update. Running the job twice, or
+on two workers at once, changes each thing once.
+
+Each batch (its alerts or orders, their events and notifications) commits on its own, so a
+run stopped half-way leaves nothing half-done, and the next run takes up the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from django.db.models import Exists, OuterRef
 
 from minyi.core import clock
 from minyi.org.models import Role
-from minyi.sla import services
+from minyi.sla import clocks, services
 from minyi.sla.models import Milestone, SlaAlert, StagedPlan
 from minyi.sla.policies import SHANGHAI
 from minyi.supervision import actions as supervision
@@ -146,7 +150,10 @@ class _Staff:
         return self.by_unit
 
 
-EVENT_FIELDS = ("ticket", "kind", "actor_role", "actor_label", "unit", "from_status", "to_status", "note", "data", "public", "created_at")
+EVENT_FIELDS = (
+    "ticket", "kind", "actor_role", "actor_label", "unit", "from_status", "to_status", "note", "data",
+    "public", "created_at",
+)
 
 
 def _events_and_notices(rows: list[dict[str, Any]], now: dt.datetime, staff: _Staff, *, notify: bool = True) -> int:
@@ -177,16 +184,6 @@ def _events_and_notices(rows: list[dict[str, Any]], now: dt.datetime, staff: _St
     return len(events)
 
 
-def due_soon_boundary(now: dt.datetime, soon_days: int) -> dt.datetime | None:
-    """Deadlines from now until this moment are due soon: the start, in Shanghai, of the
-    `soon_days`-th working day after today (the rule of `policies.warning_state`)."""
-    if soon_days < 1:
-        return None
-    today = now.astimezone(SHANGHAI).date()
-    calm = services.current_calendar().add_working_days(today, soon_days)
-    return dt.datetime.combine(calm, dt.time.min, tzinfo=SHANGHAI)
-
-
 # --- the steps ------------------------------------------------------------------------------
 
 
@@ -206,9 +203,11 @@ def close_resolved(now: dt.datetime, staff: _Staff) -> int:
             for pk, cause, status, done in chunk
         }
         with transaction.atomic():
+            # Still open and still resolved, under the row lock.
             mine = list(
-                SupervisionOrder.objects.select_for_update(of=("self",))
-                .filter(pk__in=list(reasons), status=SupervisionOrder.Status.OPEN)
+                supervision.resolved_orders(now)
+                .select_for_update(of=("self",))
+                .filter(pk__in=list(reasons))
                 .order_by("pk")
                 .values_list("pk", "ticket_id", "unit_id", "ticket__status")
             )
@@ -230,7 +229,8 @@ def close_resolved(now: dt.datetime, staff: _Staff) -> int:
 def warn_due_soon(now: dt.datetime, soon_days: int, staff: _Staff) -> int:
     """Tickets at a unit whose deadline falls within the last `soon_days` working days: one
     alert per ticket and deadline (a moved deadline is warned about again)."""
-    boundary = due_soon_boundary(now, soon_days)
+    # The same boundary as the pages' warning state (`clocks.soon_boundary`).
+    boundary = clocks.soon_boundary(now, services.current_calendar(), soon_days)
     if boundary is None:
         return 0
     warned = SlaAlert.objects.filter(ticket_id=OuterRef("pk"), kind=SlaAlert.Kind.DUE_SOON, due_at=OuterRef("unit_due_at"))

@@ -17,6 +17,12 @@ from minyi.org.models import Role
 log = logging.getLogger(__name__)
 
 
+#: Applications that wait for a supervisor's decision.
+SUPERVISOR_KINDS = frozenset({"request_extension", "file_plan"})
+#: Decisions the lead unit must hear about.
+UNIT_KINDS = frozenset({"extension_approved", "extension_refused", "plan_approved", "plan_refused"})
+
+
 def recipients(event) -> list[int]:
     """User ids to notify of `event` (data-driven by the event kind)."""
     users = get_user_model().objects.filter(is_active=True)
@@ -29,8 +35,13 @@ def recipients(event) -> list[int]:
         )
     elif event.kind == "return":
         users = users.filter(groups__name=Role.DISPATCHER)
-    elif event.kind == "rate" and event.to_status == "under_review":
+    elif event.kind in SUPERVISOR_KINDS or (event.kind == "rate" and event.to_status == "under_review"):
         users = users.filter(groups__name=Role.SUPERVISOR)
+    elif event.kind in UNIT_KINDS and ticket.lead_unit_id:
+        users = users.filter(
+            staff_profile__unit_id=ticket.lead_unit_id,
+            groups__name__in=[Role.HANDLER, Role.UNIT_LEADER],
+        )
     else:
         return []
     return list(users.values_list("id", flat=True).distinct())
