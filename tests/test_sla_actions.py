@@ -647,11 +647,11 @@ def test_orders_open_once_per_cause(handled, travel):
     assert SupervisionOrder.objects.filter(ticket=ticket).count() == 1
 
 
-def test_a_pending_extension_is_decided_before_the_reply(handled, actors):
-    """Deciding is possible only while the unit handles the ticket; a reply leaves it pending."""
+def test_a_pending_extension_lapses_with_the_reply(handled, actors):
+    """Deciding is possible only while the unit handles the ticket; a reply withdraws it."""
     request_extension(actors["handler"], handled)
     actions.reply(actors["handler"], handled.pk, "已答复诉求人。")
-    assert fresh(handled).extensions.get().status == Decision.PENDING
+    assert fresh(handled).extensions.get().status == Decision.WITHDRAWN
     with pytest.raises(Conflict) as caught:
         sla_actions.decide_extension(actors["supervisor"], handled.pk, approve=True)
     assert caught.value.code == "invalid_state"
@@ -661,3 +661,42 @@ def test_the_system_may_not_take_unit_acts(handled, unchanged):
     with unchanged(handled), pytest.raises(Forbidden) as caught:
         request_extension(system_actor(), handled)
     assert caught.value.code == "role_not_allowed"
+
+
+def test_a_reply_withdraws_applications_still_pending(new_ticket, actors):
+    from minyi.sla.models import Extension
+
+    ticket = new_ticket("in_progress")
+    sla_actions.request_extension(
+        actors["handler"], ticket.pk, reason_code="hard_case", working_days=3, explanation="需联合核查"
+    )
+    actions.reply(actors["handler"], ticket.pk, "已处理完毕，现场已整改。")
+    extension = Extension.objects.get(ticket=ticket)
+    assert extension.status == "withdrawn"
+    assert extension.decided_at is not None
+
+
+def test_no_new_plan_after_a_completed_one(new_ticket, actors):
+    import datetime as dt
+
+    from minyi.core import clock
+
+    ticket = new_ticket("in_progress")
+    day = clock.local_today() + dt.timedelta(days=7)
+    plan = sla_actions.file_plan(
+        actors["handler"], ticket.pk, explanation="分阶段推进", milestones=[{"title": "完成整改", "due_date": day}]
+    )
+    sla_actions.decide_plan(actors["supervisor"], ticket.pk, approve=True)
+    sla_actions.record_milestone(
+        actors["handler"], ticket.pk, milestone_id=plan.milestones.get().pk, evidence="已完成"
+    )
+    plan.refresh_from_db()
+    assert plan.status == "completed"
+    from minyi.tickets import access
+
+    assert "file_plan" not in access.available_transitions(actors["handler"], ticket)
+    with pytest.raises(Conflict) as refused:
+        sla_actions.file_plan(
+            actors["handler"], ticket.pk, explanation="再来一次", milestones=[{"title": "x", "due_date": day}]
+        )
+    assert refused.value.code == "plan_exists"

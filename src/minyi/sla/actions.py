@@ -15,7 +15,7 @@ from minyi.core import clock
 from minyi.core.errors import Conflict, InvalidInput
 from minyi.org.actors import Actor, system_actor
 from minyi.sla import services
-from minyi.sla.guards import MAX_EXTENSIONS
+from minyi.sla.guards import LIVE_PLAN_STATUSES, MAX_EXTENSIONS
 from minyi.sla.models import Decision, Extension, ExtensionReason, Milestone, StagedPlan
 from minyi.sla.policies import SHANGHAI, Deadline, end_of_day
 from minyi.tickets.actions import (
@@ -179,7 +179,7 @@ def file_plan(actor: Actor, ticket_id: int, *, explanation: str, milestones: Any
     explanation = required_text(explanation, "explanation", 2000)
     cleaned = _clean_milestones(milestones, clock.local_today())
     with transition(actor, ticket_id, "file_plan") as (ticket, role):
-        if ticket.plans.filter(status__in=[StagedPlan.Status.PENDING, StagedPlan.Status.APPROVED]).exists():
+        if ticket.plans.filter(status__in=LIVE_PLAN_STATUSES).exists():
             raise Conflict(_("This ticket already has a staged-closure plan."), "plan_exists")
         plan = StagedPlan.objects.create(
             ticket=ticket, explanation=explanation, requested_by=actor.user, requested_at=clock.now()
@@ -237,7 +237,7 @@ def record_milestone(
     actor: Actor, ticket_id: int, *, milestone_id: Any, evidence: str, files: list[Any] | None = None
 ) -> Milestone:
     evidence = required_text(evidence, "evidence", 2000)
-    checked = clean_files(list(files or []))
+    checked = clean_files(list(files or []), field="files")
     try:
         milestone_pk = int(milestone_id)
     except (TypeError, ValueError):
@@ -271,6 +271,18 @@ def record_milestone(
         )
     _resolve_supervision(ticket.pk)
     return milestone
+
+
+def withdraw_pending(ticket: Ticket, now: dt.datetime) -> None:
+    """When the unit replies, applications still waiting for a decision lapse (called inside
+    the reply action's transaction)."""
+    note = _("Withdrawn: the unit replied before a decision.")
+    ticket.extensions.filter(status=Decision.PENDING).update(
+        status=Decision.WITHDRAWN, decided_at=now, decision_note=note
+    )
+    ticket.plans.filter(status=StagedPlan.Status.PENDING).update(
+        status=StagedPlan.Status.WITHDRAWN, decided_at=now, decision_note=note
+    )
 
 
 # --- provisional deadlines --------------------------------------------------------------------

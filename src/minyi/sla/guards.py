@@ -9,6 +9,8 @@ from minyi.sla.models import Decision, StagedPlan
 from minyi.tickets.models import Ticket
 
 MAX_EXTENSIONS = 2
+#: A ticket has one plan at a time: pending, being tracked, or completed (then the unit replies).
+LIVE_PLAN_STATUSES = (StagedPlan.Status.PENDING, StagedPlan.Status.APPROVED, StagedPlan.Status.COMPLETED)
 
 
 def preconditions(ticket: Ticket, now: dt.datetime) -> dict[str, bool]:
@@ -16,7 +18,7 @@ def preconditions(ticket: Ticket, now: dt.datetime) -> dict[str, bool]:
     plans = list(ticket.plans.all())
     pending_extension = any(e.status == Decision.PENDING for e in extensions)
     approved = sum(e.status == Decision.APPROVED for e in extensions)
-    live_plans = [p for p in plans if p.status in (StagedPlan.Status.PENDING, StagedPlan.Status.APPROVED)]
+    live_plans = [p for p in plans if p.status in LIVE_PLAN_STATUSES]
     approved_plan = next((p for p in plans if p.status == StagedPlan.Status.APPROVED), None)
     return {
         "request_extension": not pending_extension

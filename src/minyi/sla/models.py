@@ -95,6 +95,7 @@ class Decision(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Extension(models.Model):
@@ -138,6 +139,7 @@ class StagedPlan(models.Model):
         APPROVED = "approved", _("Approved")
         REFUSED = "refused", _("Refused")
         COMPLETED = "completed", _("Completed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="plans")
     explanation = models.TextField(_("explanation to the requester"))

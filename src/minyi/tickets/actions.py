@@ -282,6 +282,9 @@ def reply(actor: Actor, ticket_id: int, text: str) -> Ticket:
         ticket.status = workflow.target_for("reply")
         ticket.replied_at = now
         ticket.save(update_fields=["status", "replied_at"])
+        from minyi.sla.actions import withdraw_pending  # sla.actions builds on this module
+
+        withdraw_pending(ticket, now)
         record_event(ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit)
     return ticket
 

@@ -66,11 +66,11 @@ class CleanFile:
     size: int
 
 
-def clean_files(files: list[Any]) -> list[CleanFile]:
+def clean_files(files: list[Any], *, field: str = "attachments") -> list[CleanFile]:
     if len(files) > settings.MINYI_ATTACHMENT_MAX_FILES:
         raise InvalidInput(
             _("At most %(n)d attachments.") % {"n": settings.MINYI_ATTACHMENT_MAX_FILES},
-            "too_many_files", field="attachments",
+            "too_many_files", field=field,
         )
     cleaned = []
     for upload in files:
@@ -78,17 +78,17 @@ def clean_files(files: list[Any]) -> list[CleanFile]:
             raise InvalidInput(
                 _("Each attachment may be at most %(mb)d MB.")
                 % {"mb": settings.MINYI_ATTACHMENT_MAX_BYTES // (1024 * 1024)},
-                "file_too_large", field="attachments",
+                "file_too_large", field=field,
             )
         if upload.size == 0:
-            raise InvalidInput(_("An attachment is empty."), "file_empty", field="attachments")
+            raise InvalidInput(_("An attachment is empty."), "file_empty", field=field)
         upload.seek(0)
         kind = sniff_file_type(upload.read(16))
         upload.seek(0)
         if kind is None:
             raise InvalidInput(
                 _("Only images (JPEG, PNG, GIF, WebP) and PDF documents may be attached."),
-                "file_type_not_allowed", field="attachments",
+                "file_type_not_allowed", field=field,
             )
         content_type, extension = ALLOWED_FILE_TYPES[kind]
         name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:120]
