@@ -151,7 +151,7 @@ TIME_LIMIT_OFFERS = [
     ("plan and extension pending", ["reply"], ["decide_extension", "decide_plan"]),
     ("plan refused", ["reply", "request_extension", "file_plan"], []),
     ("plan approved", ["reply", "record_milestone"], []),
-    ("plan completed", ["reply", "request_extension", "file_plan"], []),
+    ("plan completed", ["reply", "request_extension"], []),
 ]
 
 

@@ -304,7 +304,7 @@ def test_record_milestones_until_the_plan_is_complete(api, handled, actors, trav
     body = response.json()
     assert body["plan"]["status"] == "completed"
     assert [m["done_at"] for m in body["plan"]["milestones"]] == ["2026-11-19T16:00:00+08:00", "2026-12-16T10:00:00+08:00"]
-    assert body["available_actions"] == ["reply", "request_extension", "file_plan"]
+    assert body["available_actions"] == ["reply", "request_extension"]
     assert body["unit_due_at"] == "2026-12-18T23:59:59+08:00"
 
 
@@ -364,7 +364,7 @@ def test_recording_with_a_bad_file_or_body(api_client, token_for, handled, actor
     with unchanged(handled):
         assert_error(api_client.post(url(handled, "record_milestone"),
                                      {"milestone_id": plan.milestones.get().pk, "evidence": "已完成", "files": [program]},
-                                     **headers), 422, "file_type_not_allowed", "attachments")
+                                     **headers), 422, "file_type_not_allowed", "files")
         assert_error(api_client.post(url(handled, "record_milestone"), b"not json", content_type="application/json", **headers),
                      422, "invalid_json")
         assert_error(api_client.post(url(handled, "record_milestone"), [1, 2], content_type="application/json", **headers),

@@ -472,7 +472,7 @@ class RecordMilestoneForm(TicketForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
     )
-    attachments = LenientField(
+    files = LenientField(
         label=_("Files (optional)"),
         widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILE_TYPES}),
     )
@@ -486,7 +486,7 @@ class RecordMilestoneForm(TicketForm):
             (m.pk, f"{m.seq}. {m.title}（{m.due_date:%Y-%m-%d}）") for m in undone
         ]
         self.fields["milestone_id"].widget.attrs["required"] = True
-        self.fields["attachments"].help_text = _(
+        self.fields["files"].help_text = _(
             "Up to %(n)d files, each at most %(mb)d MB: photos (JPEG, PNG, GIF, WebP) or PDF documents."
         ) % {
             "n": settings.MINYI_ATTACHMENT_MAX_FILES,
