@@ -170,7 +170,7 @@ def test_a_staged_closure_plan_is_filed_approved_and_followed(new_page, staff, n
         label=f"1. 召开业主大会表决（{first.isoformat()}）"
     )
     record.locator("textarea[name=evidence]").fill("业主大会已召开，同意加装的业主占 86%。")
-    record.locator("input[name=files]").set_input_files(
+    record.locator("input[name=evidence_files]").set_input_files(
         files=[{"name": "表决结果.png", "mimeType": "image/png", "buffer": PNG}]
     )
     record.get_by_role("button", name="登记节点完成").click()

@@ -671,10 +671,10 @@ def test_milestones_are_recorded_with_evidence_and_files(client_for, walk):
         handler,
         ticket,
         "record_milestone",
-        {"milestone_id": first.pk, "evidence": "表决通过。", "files": text_file},
+        {"milestone_id": first.pk, "evidence": "表决通过。", "evidence_files": text_file},
     )
     assert wrong_file.status_code == 422
-    assert len(field_errors(wrong_file.content.decode(), "files")) == 1
+    assert len(field_errors(wrong_file.content.decode(), "evidence_files")) == 1
     assert state(ticket) == before
 
     photo = SimpleUploadedFile("表决结果.png", PNG, content_type="image/png")
@@ -685,7 +685,7 @@ def test_milestones_are_recorded_with_evidence_and_files(client_for, walk):
         {
             "milestone_id": first.pk,
             "evidence": "业主大会表决通过，同意率82%。",
-            "files": photo,
+            "evidence_files": photo,
         },
     )
     assert done.status_code == 200

@@ -46,8 +46,12 @@ class LenientField(forms.Field):
 class ErrorMixin:
     """Attach a domain error to its field when the form has one, else to the whole form."""
 
+    #: Domain field names that this form calls otherwise.
+    field_aliases: dict[str, str] = {}
+
     def add_domain_error(self, exc: DomainError) -> None:
         field = exc.field if isinstance(exc, InvalidInput) else None
+        field = self.field_aliases.get(field or "", field)
         if field not in self.fields:  # type: ignore[attr-defined]
             field = None
         # Access `errors` first so the (lenient) clean has run and will not wipe ours.
@@ -472,7 +476,8 @@ class RecordMilestoneForm(TicketForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
     )
-    files = LenientField(
+    field_aliases = {"files": "evidence_files"}  # `files` is the form's own upload mapping
+    evidence_files = LenientField(
         label=_("Files (optional)"),
         widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILE_TYPES}),
     )
@@ -486,7 +491,7 @@ class RecordMilestoneForm(TicketForm):
             (m.pk, f"{m.seq}. {m.title}（{m.due_date:%Y-%m-%d}）") for m in undone
         ]
         self.fields["milestone_id"].widget.attrs["required"] = True
-        self.fields["files"].help_text = _(
+        self.fields["evidence_files"].help_text = _(
             "Up to %(n)d files, each at most %(mb)d MB: photos (JPEG, PNG, GIF, WebP) or PDF documents."
         ) % {
             "n": settings.MINYI_ATTACHMENT_MAX_FILES,

@@ -976,7 +976,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
         return console_error(request, exc)
     form = new_action_form(transition, ticket, request.POST, request.FILES)
     form.is_valid()  # lenient fields: this only collects the values
-    files = request.FILES.getlist("files") if transition == "record_milestone" else []
+    files = request.FILES.getlist("evidence_files") if transition == "record_milestone" else []
     try:
         done = perform(actor, ticket.pk, transition, form, files)
     except DomainError as exc:
