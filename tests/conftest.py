@@ -14,6 +14,8 @@ from minyi.tickets import actions
 from minyi.tickets.intake import clean_submission
 
 PASSWORD = "pw-for-tests-1"
+#: A unit's legal basis for a return (退单).
+LEGAL_BASIS = "《深圳市物业管理条例》第十二条：该事项由区住房和建设部门负责。"
 
 
 @pytest.fixture
@@ -131,7 +133,10 @@ def new_ticket(org, actors):
         steps = ["dispatched", "in_progress", "replied", "closed"]
         if status == "returned":
             actions.dispatch(actors["dispatcher"], ticket.pk, org["housing"].pk)
-            actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责")
+            actions.return_ticket(
+                actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责",
+                legal_basis=LEGAL_BASIS,
+            )
         elif status != "submitted":
             for step in steps[: steps.index(status) + 1]:
                 if step == "dispatched":
@@ -220,6 +225,13 @@ def ticket_state(ticket_id: int) -> dict:
         ),
         "orders": list(ticket.supervision_orders.order_by("id").values_list("id", "status", "level")),
         "attachments": ticket.attachments.count(),
+        # Dispatch (issue 4): sign-for and return windows, arbitration, co-handling.
+        "sign_due_at": ticket.sign_due_at,
+        "signed_late": ticket.signed_late,
+        "return_due_at": ticket.return_due_at,
+        "forced_dispatch": ticket.forced_dispatch,
+        "assist_due_at": ticket.assist_due_at,
+        "assist_inputs": ticket.assist_inputs.count(),
     }
 
 

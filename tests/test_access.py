@@ -128,7 +128,7 @@ def test_access_track_answers_alike_for_wrong_number_and_wrong_code(new_ticket):
         ("replied", "supervisor", ["rate", "close"]),
         ("replied", "dispatcher", ["close"]),
         ("replied", "handler", []),
-        ("returned", "dispatcher", ["dispatch"]),
+        ("returned", "dispatcher", ["dispatch", "arbitrate"]),
         ("returned", "handler", []),
         ("closed", "supervisor", []),
         ("dispatched", "cityleader", []),
@@ -207,8 +207,8 @@ def test_available_transitions_for_a_consultation(new_ticket, actors):
     assert access.available_transitions(actors["agent"], ticket) == ["direct_answer"]
 
 
-def test_an_assisting_unit_is_offered_nothing(actors, tickets):
-    assert access.available_transitions(actors["handler"], tickets["transport"]) == []
+def test_an_assisting_unit_is_offered_only_its_input(actors, tickets):
+    assert access.available_transitions(actors["handler"], tickets["transport"]) == ["assist_input"]
     assert access.available_transitions(actors["other_handler"], tickets["transport"]) == ["sign", "return"]
     with pytest.raises(Forbidden) as caught:
         access.transition_role(actors["handler"], tickets["transport"], "sign")

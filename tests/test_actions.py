@@ -64,7 +64,7 @@ def test_submit_needs_a_role_that_may_take_in(org, actors):
 
 def test_the_whole_path_with_a_return_and_a_return_visit(new_ticket, actors, org, users):
     ticket = new_ticket("returned")
-    actions.dispatch(actors["dispatcher"], ticket.pk, org["housing"].pk, note="请住建局办理")
+    actions.arbitrate(actors["dispatcher"], ticket.pk, note="经研判属住建局职责，退单不成立")
     actions.sign(actors["leader"], ticket.pk, note="已签收")
     actions.reply(actors["leader"], ticket.pk, REPLY)
     actions.rate(actors["agent"], ticket.pk, rating="basically_satisfied", comment="回访：基本满意")
@@ -74,7 +74,7 @@ def test_the_whole_path_with_a_return_and_a_return_visit(new_ticket, actors, org
         ("submit", "intake_agent", "", "submitted"),
         ("dispatch", "dispatcher", "submitted", "dispatched"),
         ("return", "handler", "dispatched", "returned"),
-        ("dispatch", "dispatcher", "returned", "dispatched"),
+        ("arbitrate", "dispatcher", "returned", "dispatched"),
         ("sign", "unit_leader", "dispatched", "in_progress"),
         ("reply", "unit_leader", "in_progress", "replied"),
         ("rate", "intake_agent", "replied", "closed"),
@@ -117,10 +117,14 @@ def test_dispatch_with_assisting_units(new_ticket, actors, org):
     assert ticket.due_at == dt.datetime(2026, 11, 23, 23, 59, 59, tzinfo=SHANGHAI)
     event = last_event(ticket)
     assert event.unit == org["housing"]
+    # Sign for within 1 office hour; return within one working day of office time (9 hours).
     assert event.data == {
         "unit": org["housing"].name, "assisting": [org["street_office"].name],
         "unit_due_at": "2026-11-24T23:59:59+08:00",
+        "sign_due_at": "2026-11-03T10:00:00+08:00",
+        "return_due_at": "2026-11-03T18:00:00+08:00",
     }
+    assert ticket.assist_due_at == dt.datetime(2026, 11, 6, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def test_redispatch_after_a_return_moves_the_ticket(new_ticket, actors, org):
@@ -151,10 +155,12 @@ def test_dispatch_refuses_invalid_units(new_ticket, actors, org, unchanged, inva
 
 def test_return_records_the_reason_privately(new_ticket, actors, org):
     ticket = new_ticket("dispatched")
-    actions.return_ticket(actors["handler"], ticket.pk, reason_code="wrong_locality", note=" 属于南山区 ")
+    actions.return_ticket(actors["handler"], ticket.pk, reason_code="wrong_locality", note=" 属于南山区 ", legal_basis="《物业管理条例》第十二条")
     event = last_event(ticket)
     assert (event.kind, event.note, event.public, event.unit) == ("return", "属于南山区", False, org["housing"])
-    assert event.data == {"reason_code": "wrong_locality", "reason": "不属于本辖区"}
+    assert event.data == {
+        "reason_code": "wrong_locality", "reason": "不属于本辖区", "legal_basis": "《物业管理条例》第十二条"
+    }
 
 
 @pytest.mark.parametrize(
@@ -168,7 +174,7 @@ def test_return_records_the_reason_privately(new_ticket, actors, org):
 def test_return_refusals(new_ticket, actors, unchanged, reason_code, note, code, field):
     ticket = new_ticket("dispatched")
     with unchanged(ticket), pytest.raises(InvalidInput) as caught:
-        actions.return_ticket(actors["handler"], ticket.pk, reason_code=reason_code, note=note)
+        actions.return_ticket(actors["handler"], ticket.pk, reason_code=reason_code, note=note, legal_basis="《物业管理条例》第十二条")
     assert (caught.value.code, caught.value.field) == (code, field)
 
 
@@ -178,7 +184,7 @@ def test_an_inactive_reason_is_refused(new_ticket, actors, unchanged):
     ReturnReason.objects.filter(code="duplicate").update(active=False)
     ticket = new_ticket("dispatched")
     with unchanged(ticket), pytest.raises(InvalidInput) as caught:
-        actions.return_ticket(actors["handler"], ticket.pk, reason_code="duplicate", note="重复")
+        actions.return_ticket(actors["handler"], ticket.pk, reason_code="duplicate", note="重复", legal_basis="《物业管理条例》第十二条")
     assert caught.value.code == "invalid_reason"
 
 
@@ -245,7 +251,7 @@ CALLS = {
     "direct_answer": lambda a, t: actions.direct_answer(a, t, "答复内容足够长"),
     "dispatch": lambda a, t: actions.dispatch(a, t, a_unit_id()),
     "sign": lambda a, t: actions.sign(a, t),
-    "return": lambda a, t: actions.return_ticket(a, t, reason_code="not_our_remit", note="不属于本单位"),
+    "return": lambda a, t: actions.return_ticket(a, t, reason_code="not_our_remit", note="不属于本单位", legal_basis="《物业管理条例》第十二条"),
     "reply": lambda a, t: actions.reply(a, t, REPLY),
     "rate": lambda a, t: actions.rate(a, t, rating="satisfied"),
     "close": lambda a, t: actions.close(a, t),
@@ -406,7 +412,7 @@ def test_notifications_are_sent_after_commit(new_ticket, actors, org, django_cap
 def test_who_hears_of_what(new_ticket, actors, django_capture_on_commit_callbacks):
     ticket = new_ticket("dispatched")
     with django_capture_on_commit_callbacks(execute=True):
-        actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位")
+        actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位", legal_basis="《物业管理条例》第十二条")
     assert _notified(last_event(ticket)) == ["dispatcher"]
 
     ticket = new_ticket("replied")

@@ -110,6 +110,10 @@ def test_an_invalid_token_is_refused_even_where_the_public_is_welcome(api_client
         ("post", "/api/v1/tickets/1/dispatch"),
         ("post", "/api/v1/tickets/1/sign"),
         ("post", "/api/v1/tickets/1/return"),
+        ("post", "/api/v1/tickets/1/arbitrate"),
+        ("post", "/api/v1/tickets/1/assist_input"),
+        ("get", "/api/v1/tickets/1/routing"),
+        ("get", "/api/v1/dispatch/returns"),
         ("post", "/api/v1/tickets/1/reply"),
         ("post", "/api/v1/tickets/1/rate"),
         ("post", "/api/v1/tickets/1/close"),
@@ -206,6 +210,7 @@ def test_regions(api_client, org):
 # --- the schema and its documentation ---------------------------------------------------------
 
 PATHS = {
+    "/api/v1/assist/intake": {"post"},
     "/api/v1/auth/token": {"post"},
     "/api/v1/me": {"get"},
     "/api/v1/units": {"get"},
@@ -219,6 +224,10 @@ PATHS = {
     "/api/v1/tickets/{ticket_id}/dispatch": {"post"},
     "/api/v1/tickets/{ticket_id}/sign": {"post"},
     "/api/v1/tickets/{ticket_id}/return": {"post"},
+    "/api/v1/tickets/{ticket_id}/arbitrate": {"post"},
+    "/api/v1/tickets/{ticket_id}/assist_input": {"post"},
+    "/api/v1/tickets/{ticket_id}/routing": {"get"},
+    "/api/v1/dispatch/returns": {"get"},
     "/api/v1/tickets/{ticket_id}/reply": {"post"},
     "/api/v1/tickets/{ticket_id}/rate": {"post"},
     "/api/v1/tickets/{ticket_id}/close": {"post"},

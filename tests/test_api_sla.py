@@ -254,7 +254,7 @@ def test_dispatch_starts_the_units_clock_and_a_redispatch_restarts_it(api, trave
     body = api("post", f"{TICKETS}/{ticket.pk}/dispatch", "dispatcher", {"unit_id": org["housing"].pk}).json()
     assert (body["due_at"], body["unit_due_at"]) == ("2026-11-23T23:59:59+08:00", "2026-11-25T23:59:59+08:00")
     travel("2026-11-05T09:00")
-    api("post", f"{TICKETS}/{ticket.pk}/return", "handler", {"reason_code": "not_our_remit", "note": "不属于本单位职责"})
+    api("post", f"{TICKETS}/{ticket.pk}/return", "handler", {"reason_code": "not_our_remit", "note": "不属于本单位职责", "legal_basis": "《物业管理条例》第十二条"})
     travel("2026-11-09T10:00")
     body = api("post", f"{TICKETS}/{ticket.pk}/dispatch", "dispatcher", {"unit_id": org["transport"].pk}).json()
     assert (body["due_at"], body["unit_due_at"]) == ("2026-11-23T23:59:59+08:00", "2026-11-30T23:59:59+08:00")
@@ -312,7 +312,7 @@ def test_which_clock_runs(api, travel, new_ticket, org, actors, status, clock):
     if status != "submitted":
         actions.dispatch(actors["dispatcher"], ticket.pk, org["housing"].pk)
     if status == "returned":
-        actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责")
+        actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责", legal_basis="《物业管理条例》第十二条")
     if status in ("in_progress", "replied", "closed"):
         actions.sign(actors["handler"], ticket.pk)
     if status in ("replied", "closed"):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import assert_error, shanghai
+from conftest import LEGAL_BASIS, assert_error, shanghai
 from minyi.core import clock
 from minyi.org.models import Category
 from minyi.tickets import actions
@@ -170,7 +170,7 @@ def test_an_assisting_unit_sees_the_ticket(api, mix, org):
     ticket.assisting_units.add(org["housing"])
     assert mix["bus_card"].number in numbers(api("get", URL, "handler"))
     body = api("get", f"{URL}/{ticket.pk}", "handler").json()
-    assert body["available_actions"] == []
+    assert body["available_actions"] == ["assist_input"]  # its input for the lead unit (协办)
     assert [u["code"] for u in body["assisting_units"]] == ["SZZJJ"]
 
 
@@ -241,7 +241,7 @@ def test_detail_with_coordinates(api, new_ticket):
         ("dispatched", "complaint", "handler", ["sign", "return"]),
         ("dispatched", "complaint", "leader", ["sign", "return"]),
         ("dispatched", "complaint", "dispatcher", []),
-        ("returned", "complaint", "dispatcher", ["dispatch"]),
+        ("returned", "complaint", "dispatcher", ["dispatch", "arbitrate"]),
         ("returned", "complaint", "handler", []),
         ("in_progress", "complaint", "leader", ["reply", "request_extension", "file_plan"]),
         ("in_progress", "complaint", "supervisor", []),  # nothing to decide yet
@@ -285,7 +285,8 @@ def test_events_are_the_full_timeline(api, new_ticket, org):
         ("dispatch", "dispatcher", "dispatcher", "深圳市交通运输局", "returned", "dispatched", True),
     ]
     assert rows[2]["note"] == "不属于本单位职责"
-    assert rows[2]["data"] == {"reason_code": "not_our_remit", "reason": "不属于本单位职责"}
+    assert rows[2]["data"] == {"reason_code": "not_our_remit", "reason": "不属于本单位职责", "legal_basis": LEGAL_BASIS}
+    assert (rows[3]["data"]["return_outcome"], rows[3]["data"]["returned_unit_id"]) == ("upheld", org["housing"].pk)
     assert rows[3]["note"] == "改派交通局"
     assert len({e["id"] for e in rows}) == 4
     times = [dt.datetime.fromisoformat(e["created_at"]) for e in rows]

@@ -20,7 +20,7 @@ def payload(name: str, org) -> dict:
         "direct_answer": {"text": ANSWER},
         "dispatch": {"unit_id": org["housing"].pk},
         "sign": {},
-        "return": {"reason_code": "not_our_remit", "note": "不属于本单位职责"},
+        "return": {"reason_code": "not_our_remit", "note": "不属于本单位职责", "legal_basis": "《物业管理条例》第十二条"},
         "reply": {"text": REPLY},
         "rate": {"rating": "satisfied"},
         "close": {},
@@ -106,13 +106,15 @@ def test_the_note_is_optional(api_client, token_for, new_ticket, name):
 
 def test_return(api, new_ticket, org):
     ticket = new_ticket("dispatched")
-    response = api("post", url(ticket, "return"), "leader", {"reason_code": "wrong_locality", "note": "该地址属南山区"})
+    response = api("post", url(ticket, "return"), "leader", {"reason_code": "wrong_locality", "note": "该地址属南山区", "legal_basis": "《物业管理条例》第十二条"})
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["available_actions"]) == ("returned", [])
     event = TicketEvent.objects.filter(ticket=ticket).last()
     assert (event.kind, event.public, event.data["reason_code"]) == ("return", False, "wrong_locality")
-    assert api("get", f"/api/v1/tickets/{ticket.pk}", "dispatcher").json()["available_actions"] == ["dispatch"]
+    assert api("get", f"/api/v1/tickets/{ticket.pk}", "dispatcher").json()["available_actions"] == [
+        "dispatch", "arbitrate"
+    ]
 
 
 def test_reply(api, new_ticket):
@@ -252,11 +254,13 @@ def test_direct_answer_on_a_complaint(api, new_ticket, unchanged):
         ("dispatch", {"unit_id": "housing"}, "invalid", "unit_id"),
         ("dispatch", {"unit_id": 999999}, "invalid_unit", "unit_id"),
         ("dispatch", {"unit_id": "HOUSING", "assisting_unit_ids": [999999]}, "invalid_unit", "assisting_unit_ids"),
-        ("return", {"note": "说明"}, "invalid", "reason_code"),
-        ("return", {"reason_code": "not_our_remit"}, "invalid", "note"),
-        ("return", {"reason_code": "because", "note": "说明"}, "invalid_reason", "reason_code"),
-        ("return", {"reason_code": "not_our_remit", "note": "  "}, "required", "note"),
-        ("return", {"reason_code": "not_our_remit", "note": "长" * 2001}, "too_long", "note"),
+        ("return", {"note": "说明", "legal_basis": "《物业管理条例》第十二条"}, "invalid", "reason_code"),
+        ("return", {"reason_code": "not_our_remit", "legal_basis": "《物业管理条例》第十二条"}, "invalid", "note"),
+        ("return", {"reason_code": "not_our_remit", "note": "说明"}, "invalid", "legal_basis"),
+        ("return", {"reason_code": "not_our_remit", "note": "说明", "legal_basis": " "}, "required", "legal_basis"),
+        ("return", {"reason_code": "because", "note": "说明", "legal_basis": "《物业管理条例》第十二条"}, "invalid_reason", "reason_code"),
+        ("return", {"reason_code": "not_our_remit", "note": "  ", "legal_basis": "《物业管理条例》第十二条"}, "required", "note"),
+        ("return", {"reason_code": "not_our_remit", "note": "长" * 2001, "legal_basis": "《物业管理条例》第十二条"}, "too_long", "note"),
         ("reply", {}, "invalid", "text"),
         ("reply", {"text": ""}, "required", "text"),
         ("reply", {"text": "长" * 5001}, "too_long", "text"),

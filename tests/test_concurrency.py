@@ -79,7 +79,7 @@ def test_sign_and_return_at_once(new_ticket, actors):
     ticket = new_ticket("dispatched")
     results = race(
         lambda: actions.sign(actors["handler"], ticket.pk),
-        lambda: actions.return_ticket(actors["leader"], ticket.pk, reason_code="not_our_remit", note="不属于本单位"),
+        lambda: actions.return_ticket(actors["leader"], ticket.pk, reason_code="not_our_remit", note="不属于本单位", legal_basis="《物业管理条例》第十二条"),
     )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Ticket"], results
     ticket.refresh_from_db()

@@ -118,7 +118,7 @@ def test_dispatch_starts_the_units_clock_and_a_redispatch_restarts_it(new_ticket
         end("2026-11-23"), end("2026-11-25"), False
     )
     travel("2026-11-05T09:00")
-    actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责")
+    actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责", legal_basis="《物业管理条例》第十二条")
     assert fresh(ticket).unit_due_at == end("2026-11-25")  # kept on the record; no clock runs at the platform
     travel("2026-11-09T10:00")
     actions.dispatch(actors["dispatcher"], ticket.pk, org["transport"].pk)

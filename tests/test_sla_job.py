@@ -227,11 +227,12 @@ def test_order_closes_itself_when_the_unit_replies(ticket_at, actors):
     assert run("2026-03-20 09:00") == NOTHING
 
 
-def test_order_closes_when_the_unit_returns_the_ticket(ticket_at, actors):
+def test_order_closes_when_the_unit_returns_the_ticket(ticket_at, actors, settings):
+    settings.MINYI_RETURN_WINDOW_OFFICE_HOURS = 40  # a platform that allows late returns
     ticket = ticket_at("2026-03-02 10:00", "dispatched", type="consultation")
     run("2026-03-05 09:00")
     with clock.frozen_at(at("2026-03-05 10:00")):
-        actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责")
+        actions.return_ticket(actors["handler"], ticket.pk, reason_code="not_our_remit", note="不属于本单位职责", legal_basis="《物业管理条例》第十二条")
     assert run("2026-03-05 10:05") == counts(closed=1)
     assert SupervisionOrder.objects.get(ticket=ticket).close_reason == _("The unit returned the ticket.")
 

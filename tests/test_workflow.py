@@ -17,11 +17,15 @@ STATUSES = [
     "submitted", "dispatched", "returned", "in_progress", "replied", "under_review", "closed",
 ]
 TRANSITIONS = [
-    "submit", "direct_answer", "dispatch", "sign", "return", "reply", "rate", "close",
+    "submit", "direct_answer", "dispatch", "arbitrate", "sign", "return", "assist_input", "reply",
+    "rate", "close",
     "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
 ]
-#: Acts on the time limits that keep the ticket's state (extensions, staged-closure plans).
-KEEP_STATE = ["request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"]
+#: Acts that keep the ticket's state: an assisting unit's input (协办), and the time limits
+#: (extensions, staged-closure plans).
+KEEP_STATE = [
+    "assist_input", "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
+]
 #: Staff roles, then the pseudo-roles: the public (no login), the requester (number + code), the
 #: platform itself (background jobs).
 ROLES = [
@@ -34,8 +38,10 @@ SOURCES = {
     "submit": set(),  # only from "no ticket yet"
     "direct_answer": {"submitted"},
     "dispatch": {"submitted", "returned"},
+    "arbitrate": {"returned"},
     "sign": {"dispatched"},
     "return": {"dispatched"},
+    "assist_input": {"dispatched", "in_progress"},
     "reply": {"in_progress"},
     "rate": {"replied"},
     "close": {"replied", "under_review"},
@@ -50,9 +56,11 @@ SOURCES = {
 ROLES_ALLOWED = {
     "submit": {"intake_agent", "dispatcher", "public"},
     "direct_answer": {"intake_agent", "dispatcher"},
-    "dispatch": {"dispatcher"},
+    "dispatch": {"dispatcher", "system"},  # the system: auto-dispatch by a routing rule
+    "arbitrate": {"dispatcher"},
     "sign": {"handler", "unit_leader"},
     "return": {"handler", "unit_leader"},
+    "assist_input": {"handler", "unit_leader"},  # of an assisting unit (access checks the unit)
     "reply": {"handler", "unit_leader"},
     "rate": {"requester", "intake_agent", "supervisor"},
     "close": {"dispatcher", "supervisor", "system"},
@@ -68,12 +76,16 @@ AVAILABLE = {
     "submitted": {
         "intake_agent": ["direct_answer"],
         "dispatcher": ["direct_answer", "dispatch"],
+        "system": ["dispatch"],
     },
-    "dispatched": {"handler": ["sign", "return"], "unit_leader": ["sign", "return"]},
-    "returned": {"dispatcher": ["dispatch"]},
+    "dispatched": {
+        "handler": ["sign", "return", "assist_input"],
+        "unit_leader": ["sign", "return", "assist_input"],
+    },
+    "returned": {"dispatcher": ["dispatch", "arbitrate"], "system": ["dispatch"]},
     "in_progress": {
-        "handler": ["reply", "request_extension", "file_plan", "record_milestone"],
-        "unit_leader": ["reply", "request_extension", "file_plan", "record_milestone"],
+        "handler": ["assist_input", "reply", "request_extension", "file_plan", "record_milestone"],
+        "unit_leader": ["assist_input", "reply", "request_extension", "file_plan", "record_milestone"],
         "supervisor": ["decide_extension", "decide_plan"],
     },
     "replied": {
@@ -153,7 +165,7 @@ def test_available_for_several_roles_keeps_page_order():
         "direct_answer", "dispatch"
     ]
     assert workflow.available("in_progress", {"supervisor", "handler"}) == [
-        "reply", "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"
+        "assist_input", "reply", "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"
     ]
 
 
@@ -163,6 +175,7 @@ def test_available_for_several_roles_keeps_page_order():
         ("submit", None, "submitted"),
         ("direct_answer", None, "closed"),
         ("dispatch", None, "dispatched"),
+        ("arbitrate", None, "dispatched"),
         ("sign", None, "in_progress"),
         ("return", None, "returned"),
         ("reply", None, "replied"),
@@ -193,14 +206,19 @@ def test_every_rating_has_a_target():
 @pytest.mark.parametrize(
     ("name", "unit_scoped"),
     [
-        ("submit", False), ("direct_answer", False), ("dispatch", False), ("sign", True),
-        ("return", True), ("reply", True), ("rate", False), ("close", False),
+        ("submit", False), ("direct_answer", False), ("dispatch", False), ("arbitrate", False),
+        ("sign", True), ("return", True), ("assist_input", False), ("reply", True), ("rate", False),
+        ("close", False),
         ("request_extension", True), ("decide_extension", False), ("file_plan", True),
         ("decide_plan", False), ("record_milestone", True),
     ],
 )
 def test_unit_scope(name, unit_scoped):
     assert workflow.TRANSITIONS[name].unit_scoped is unit_scoped
+
+
+def test_only_assist_input_is_for_assisting_units():
+    assert [t.name for t in workflow.TRANSITIONS.values() if t.assisting_scoped] == ["assist_input"]
 
 
 def test_targets_are_statuses():

@@ -55,7 +55,9 @@ INSTALLED_APPS = [
     "minyi.tickets",
     "minyi.sla",
     "minyi.supervision",
+    "minyi.dispatch",
     "minyi.web",
+    "minyi.assist",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +189,14 @@ MINYI_CALENDAR_RECHECK_SECONDS = int(os.environ.get("MINYI_CALENDAR_RECHECK_SECO
 
 # API tokens expire after this many hours.
 MINYI_API_TOKEN_HOURS = int(os.environ.get("MINYI_API_TOKEN_HOURS", "12"))
+
+# Dispatch (docs/adr/0005-dispatch.md): sign-for time, the return window, co-handling, routing.
+MINYI_SIGN_OFFICE_MINUTES = int(os.environ.get("MINYI_SIGN_OFFICE_MINUTES", "60"))  # office time
+MINYI_SIGN_URGENT_MINUTES = int(os.environ.get("MINYI_SIGN_URGENT_MINUTES", "30"))  # clock time
+MINYI_OFFICE_HOURS = (9, 18)  # office time: 09:00-18:00 Asia/Shanghai on working days
+MINYI_RETURN_WINDOW_OFFICE_HOURS = int(os.environ.get("MINYI_RETURN_WINDOW_OFFICE_HOURS", "9"))  # 1 working day
+MINYI_ASSIST_INPUT_WORKING_DAYS = int(os.environ.get("MINYI_ASSIST_INPUT_WORKING_DAYS", "3"))
+MINYI_AUTO_DISPATCH = env_bool("MINYI_AUTO_DISPATCH")
 
 LOGGING = {
     "version": 1,

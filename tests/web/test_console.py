@@ -256,7 +256,7 @@ def test_the_worklist_query_count_does_not_grow_with_tickets(
         ticket = new_ticket("dispatched", title=f"工单{i}")
         if i == 0:
             # assisting units make unit queries use DISTINCT: still no extra query per row
-            actions.return_ticket(actors["handler"], ticket.pk, reason_code="other", note="退回")
+            actions.return_ticket(actors["handler"], ticket.pk, reason_code="other", note="退回", legal_basis="《物业管理条例》第十二条")
             actions.dispatch(
                 actors["dispatcher"],
                 ticket.pk,
@@ -353,7 +353,7 @@ def test_a_handler_may_not_take_in_requests(client_for, org):
         ("replied", "supervisor", ["rate", "close"]),
         ("replied", "dispatcher", ["close"]),
         ("replied", "handler", []),
-        ("returned", "dispatcher", ["dispatch"]),
+        ("returned", "dispatcher", ["dispatch", "arbitrate"]),
         ("closed", "admin", []),
     ],
 )
@@ -504,9 +504,12 @@ def test_return_needs_a_reason_and_a_note(client_for, new_ticket):
     assert field_errors(no_reason.content.decode(), "reason_code") == ["请选择退单理由。"]
     no_note = post_action(client, ticket, "return", {"reason_code": "not_our_remit"})
     assert field_errors(no_note.content.decode(), "note") == ["请填写内容。"]
+    no_basis = post_action(client, ticket, "return", {"reason_code": "not_our_remit", "note": "属于区级事权"})
+    assert field_errors(no_basis.content.decode(), "legal_basis") == ["请填写内容。"]
     assert snapshot(ticket) == before
     done = post_action(
-        client, ticket, "return", {"reason_code": "not_our_remit", "note": "属于区级事权"}
+        client, ticket, "return",
+        {"reason_code": "not_our_remit", "note": "属于区级事权", "legal_basis": "《深圳市物业管理条例》第十二条"},
     )
     assert done.status_code == 200
     ticket.refresh_from_db()
@@ -584,9 +587,9 @@ def test_a_unit_that_is_not_the_lead_may_not_sign(client_for, new_ticket, org, a
         actors["dispatcher"], ticket.pk, org["transport"].pk, assisting_unit_ids=[org["housing"].pk]
     )
     before = snapshot(ticket)
-    # The assisting unit sees the ticket but may not sign for it.
+    # The assisting unit sees the ticket but may not sign for it: it may only add its input.
     client = client_for("handler")
-    assert action_forms(client.get(f"/console/tickets/{ticket.pk}/").content.decode()) == []
+    assert action_forms(client.get(f"/console/tickets/{ticket.pk}/").content.decode()) == ["assist_input"]
     response = post_action(client, ticket, "sign")
     assert response.status_code == 403
     assert alert(response.content.decode()) == "只有该工单的承办单位可以执行此操作。"

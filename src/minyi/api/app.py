@@ -20,9 +20,11 @@ from pydantic import Field
 from minyi.api import schemas as s
 from minyi.api import sla as sla_api
 from minyi.api.auth import StaffAuth, StaffOrPublicAuth, issue_token, request_actor
+from minyi.assist.api import router as assist_router
 from minyi.core import clock
 from minyi.core.errors import DomainError, InvalidInput, NotAuthenticated
 from minyi.core.ratelimit import check_rate
+from minyi.dispatch import api as dispatch_api
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
 from minyi.sla import actions as sla_actions
@@ -46,6 +48,8 @@ staff_or_public = StaffOrPublicAuth()
 ERRORS = s.ERRORS
 api.add_router("/sla", sla_api.sla_router)
 api.add_router("/supervision", sla_api.supervision_router)
+api.add_router("/dispatch", dispatch_api.router)
+api.add_router("/assist", assist_router)
 
 
 @api.exception_handler(DomainError)
@@ -208,6 +212,12 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         rating=latest_rating(ticket),
         dispatched_at=ticket.dispatched_at,
         signed_at=ticket.signed_at,
+        sign_due_at=ticket.sign_due_at,
+        signed_late=ticket.signed_late,
+        return_due_at=ticket.return_due_at,
+        forced_dispatch=ticket.forced_dispatch,
+        assist_due_at=ticket.assist_due_at,
+        assist_inputs=dispatch_api.assist_inputs_out(ticket),
         replied_at=ticket.replied_at,
         closed_at=ticket.closed_at,
         available_actions=access.available_transitions(actor, ticket),
@@ -421,9 +431,37 @@ def sign(request: HttpRequest, ticket_id: int, payload: s.NoteIn | None = None):
 
 @api.post("/tickets/{ticket_id}/return", **TRANSITION)
 def return_ticket(request: HttpRequest, ticket_id: int, payload: s.ReturnIn):
-    """The lead unit returns a wrongly dispatched ticket to the dispatcher (退单)."""
+    """The lead unit returns a wrongly dispatched ticket to the dispatcher (退单), within the
+    return window after its receipt (409 `return_window_passed`), with a reason code and its
+    legal basis. A ticket force-dispatched by arbitration cannot be returned (409 `forced_dispatch`)."""
     actor = _actor(request)
-    return _after(actor, actions.return_ticket(actor, ticket_id, reason_code=payload.reason_code, note=payload.note))
+    ticket = actions.return_ticket(
+        actor, ticket_id, reason_code=payload.reason_code, note=payload.note, legal_basis=payload.legal_basis
+    )
+    return _after(actor, ticket)
+
+
+@api.post("/tickets/{ticket_id}/arbitrate", **TRANSITION)
+def arbitrate(request: HttpRequest, ticket_id: int, payload: s.ArbitrateIn):
+    """The dispatcher rejects a return and force-dispatches the ticket back to the unit that
+    returned it (仲裁), with a ruling note; the unit's clocks restart."""
+    actor = _actor(request)
+    return _after(actor, actions.arbitrate(actor, ticket_id, note=payload.note))
+
+
+@api.post("/tickets/{ticket_id}/assist_input", **TRANSITION)
+def assist_input(request: HttpRequest, ticket_id: int, payload: s.AssistInputIn):
+    """An assisting unit adds its input for the lead unit (协办意见); late input is marked."""
+    actor = _actor(request)
+    actions.assist_input(actor, ticket_id, text=payload.text)
+    return _after(actor, ticket_id)
+
+
+@api.get("/tickets/{ticket_id}/routing", response={200: s.RoutingOut, **ERRORS}, auth=staff, tags=["dispatch"])
+def ticket_routing(request: HttpRequest, ticket_id: int):
+    """The unit the routing rules suggest for the ticket, and why (rule or fallback)."""
+    actor = _actor(request)
+    return dispatch_api.routing_out(actor, access.access_ticket(actor, ticket_id))
 
 
 @api.post("/tickets/{ticket_id}/reply", **TRANSITION)

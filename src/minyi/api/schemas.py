@@ -242,6 +242,16 @@ class TicketSummaryOut(Schema):
     )
 
 
+class AssistInputOut(Schema):
+    id: int
+    unit_id: int
+    unit: str
+    text: str
+    author: str
+    late: bool = Field(description="Given after the assisting units' deadline")
+    created_at: dt.datetime
+
+
 class TicketOut(TicketSummaryOut):
     text: str
     address: str
@@ -254,6 +264,12 @@ class TicketOut(TicketSummaryOut):
     rating: str | None
     dispatched_at: dt.datetime | None
     signed_at: dt.datetime | None
+    sign_due_at: dt.datetime | None = Field(description="The lead unit must sign for the ticket by then (签收时限)")
+    signed_late: bool | None = Field(description="Whether the unit signed after its sign-for time; null until it signs")
+    return_due_at: dt.datetime | None = Field(description="The lead unit may return the ticket until then (退单时限)")
+    forced_dispatch: bool = Field(description="The dispatcher rejected the unit's return: it may not return it again")
+    assist_due_at: dt.datetime | None = Field(description="Assisting units give their input by then (协办)")
+    assist_inputs: list[AssistInputOut]
     replied_at: dt.datetime | None
     closed_at: dt.datetime | None
     available_actions: list[str] = Field(description="Transitions the caller may take now")
@@ -329,6 +345,45 @@ class DispatchIn(Schema):
 class ReturnIn(Schema):
     reason_code: str
     note: str
+    legal_basis: str = Field(
+        description="The law, regulation or list of duties the return relies on (required unless the "
+        "reason says otherwise)"
+    )
+
+
+class ArbitrateIn(Schema):
+    note: str = Field(description="The dispatcher's ruling: why the return is rejected")
+
+
+class AssistInputIn(Schema):
+    text: str
+
+
+class RoutedUnitOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class RoutingOut(Schema):
+    unit: RoutedUnitOut | None
+    assisting_units: list[RoutedUnitOut]
+    source: str = Field(description="rule, category_default, street_office, district_government or none")
+    rule_id: int | None
+    matched_on: str = Field(description="For a rule: street, district or any")
+    explicit: bool = Field(description="An explicit routing rule named the unit (only these auto-dispatch)")
+    why: str
+
+
+class ReturnCountOut(Schema):
+    unit_id: int
+    unit: str
+    returns: int
+    upheld: int = Field(description="Returns the dispatcher accepted: the ticket went to another unit")
+    resent: int = Field(description="Returns after which the ticket was dispatched to the same unit again "
+                        "(e.g. with completed information); the unit may return it again")
+    rejected: int = Field(description="Returns the dispatcher rejected: force-dispatched back (arbitration)")
+    pending: int = Field(description="Returns awaiting the dispatcher's ruling")
 
 
 class RateIn(Schema):

@@ -98,7 +98,29 @@ def transition_role(actor: Actor, ticket: Ticket, name: str) -> str:
         raise Forbidden(
             _("Only the lead unit of this ticket may do this."), "not_lead_unit"
         )
+    if transition.assisting_scoped and (
+        role not in UNIT_ROLES
+        or actor.unit_id is None
+        or ticket.lead_unit_id == actor.unit_id  # the lead is never also assisting (no query)
+        or not ticket.assisting_units.filter(pk=actor.unit_id).exists()
+    ):
+        raise Forbidden(
+            _("Only an assisting unit of this ticket may do this."), "not_assisting_unit"
+        )
     return role
+
+
+def access_unit_scope(actor: Actor, unit_id: int | None) -> int | None:
+    """The unit whose dispatch figures `actor` asks for: platform roles any unit (None: all);
+    a unit role only its own (asking for another unit is refused)."""
+    require_staff(actor)
+    if actor.city_wide or SYSTEM in actor.roles:
+        return unit_id
+    if actor.roles & UNIT_ROLES and actor.unit_id is not None:
+        if unit_id is not None and unit_id != actor.unit_id:
+            raise Forbidden(_("You may see only your own unit's figures."), "not_own_unit")
+        return actor.unit_id
+    raise Forbidden(_("Your role may not do this."), "role_not_allowed")
 
 
 SLA_ACTS = frozenset({"request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"})
@@ -115,9 +137,14 @@ def available_transitions(actor: Actor, ticket: Ticket) -> list[str]:
         except Forbidden:
             continue
         candidates.append(name)
-    checks = {"direct_answer": ticket.type == "consultation"}
+    now = clock.now()
+    checks = {
+        "direct_answer": ticket.type == "consultation",
+        # A forced dispatch (arbitration) cannot be returned, nor a ticket past its return window.
+        "return": not ticket.forced_dispatch and (ticket.return_due_at is None or now <= ticket.return_due_at),
+    }
     if set(candidates) & SLA_ACTS:  # the time-limit guards read the database: only when needed
-        checks |= preconditions(ticket, clock.now())
+        checks |= preconditions(ticket, now)
     return [name for name in candidates if checks.get(name, True)]
 
 

@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from minyi.core import clock
 from minyi.core.errors import Conflict, InvalidInput
+from minyi.dispatch.timing import dispatch_clocks
 from minyi.org.actors import Actor
 from minyi.org.models import Unit
 from minyi.sla import services as sla
@@ -27,6 +29,7 @@ from minyi.tickets.choices import Rating, RequestType, Status
 from minyi.tickets.codes import hash_access_code, new_access_code, next_number
 from minyi.tickets.intake import CleanFile, Submission
 from minyi.tickets.models import (
+    AssistInput,
     Attachment,
     Reply,
     ReturnReason,
@@ -172,6 +175,10 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
             data={"channel": ticket.channel, "attachments": len(submission.files)},
         )
     log.info("ticket %s submitted via %s", ticket.number, ticket.channel)
+    if settings.MINYI_AUTO_DISPATCH:
+        from minyi.dispatch.services import auto_dispatch  # dispatch builds on this module
+
+        ticket = auto_dispatch(ticket)
     return ticket, code
 
 
@@ -222,25 +229,72 @@ def dispatch(
         raise InvalidInput(_("An assisting unit is not valid."), "invalid_unit", field="assisting_unit_ids")
     with transition(actor, ticket_id, "dispatch") as (ticket, role):
         before = ticket.status
+        returned_by = ticket.lead_unit_id if before == Status.RETURNED else None
         now = clock.now()
-        # The unit's clock starts at its receipt; a re-dispatch restarts it (not the requester's).
-        unit_due = unit_deadline(ticket, now)
+        data: dict[str, Any] = {"unit": unit.name, "assisting": [u.name for u in assisting]}
+        if returned_by is not None:
+            # The return is upheld when the ticket goes elsewhere; sent to the same unit again
+            # (e.g. after the platform completed missing information) it is "resent", and the
+            # unit may return it again. Rejecting a return is `arbitrate`.
+            outcome = "resent" if returned_by == unit.pk else "upheld"
+            data.update(return_outcome=outcome, returned_unit_id=returned_by)
+        start_unit_clocks(ticket, unit, now)
         ticket.status = workflow.target_for("dispatch")
-        ticket.lead_unit = unit
-        ticket.dispatched_at = now
-        ticket.signed_at = None
-        ticket.unit_due_at, ticket.unit_due_provisional = unit_due.at, unit_due.provisional
-        ticket.save(
-            update_fields=["status", "lead_unit", "dispatched_at", "signed_at", "unit_due_at", "unit_due_provisional"]
-        )
+        ticket.forced_dispatch = False
+        ticket.save(update_fields=["status", "forced_dispatch", *UNIT_CLOCK_FIELDS])
         ticket.assisting_units.set(assisting)
         record_event(
             ticket, "dispatch", actor, role, from_status=before, note=note.strip(), unit=unit,
-            data={
-                "unit": unit.name,
-                "assisting": [u.name for u in assisting],
-                "unit_due_at": ticket.unit_due_at.isoformat(),
-            },
+            data={**data, **unit_clock_data(ticket)},
+        )
+    return ticket
+
+
+#: What a dispatch (or a forced dispatch) resets: the receiving unit and its clocks.
+UNIT_CLOCK_FIELDS = [
+    "lead_unit", "dispatched_at", "signed_at", "signed_late", "unit_due_at", "unit_due_provisional",
+    "sign_due_at", "return_due_at", "assist_due_at",
+]
+
+
+def start_unit_clocks(ticket: Ticket, unit: Unit, now) -> None:
+    """The unit's clocks start at its receipt; a re-dispatch restarts them (not the requester's)."""
+    unit_due = unit_deadline(ticket, now)
+    clocks = dispatch_clocks(now, urgent=ticket.urgent, unit_due_at=unit_due.at)
+    ticket.lead_unit = unit
+    ticket.dispatched_at = now
+    ticket.signed_at = None
+    ticket.signed_late = None
+    ticket.unit_due_at, ticket.unit_due_provisional = unit_due.at, unit_due.provisional
+    ticket.sign_due_at, ticket.return_due_at, ticket.assist_due_at = clocks
+
+
+def unit_clock_data(ticket: Ticket) -> dict[str, str]:
+    return {
+        "unit_due_at": ticket.unit_due_at.isoformat() if ticket.unit_due_at else "",
+        "sign_due_at": ticket.sign_due_at.isoformat() if ticket.sign_due_at else "",
+        "return_due_at": ticket.return_due_at.isoformat() if ticket.return_due_at else "",
+    }
+
+
+def arbitrate(actor: Actor, ticket_id: int, *, note: str) -> Ticket:
+    """The dispatcher rejects the unit's return and force-dispatches the ticket back to it
+    (仲裁): the unit's clocks restart and it may not return the ticket again."""
+    note = required_text(note, "note", 2000)
+    with transition(actor, ticket_id, "arbitrate") as (ticket, role):
+        before = ticket.status
+        unit = ticket.lead_unit
+        if unit is None or not unit.active:  # cannot happen after a return; kept as a guard
+            raise Conflict(_("The unit that returned the ticket is no longer active."), "invalid_unit")
+        now = clock.now()
+        start_unit_clocks(ticket, unit, now)
+        ticket.status = workflow.target_for("arbitrate")
+        ticket.forced_dispatch = True
+        ticket.save(update_fields=["status", "forced_dispatch", *UNIT_CLOCK_FIELDS])
+        record_event(
+            ticket, "arbitrate", actor, role, from_status=before, note=note, unit=unit,
+            data={"unit": unit.name, "return_outcome": "rejected", **unit_clock_data(ticket)},
+            public=False,
         )
     return ticket
 
@@ -248,29 +302,69 @@ def dispatch(
 def sign(actor: Actor, ticket_id: int, *, note: str = "") -> Ticket:
     with transition(actor, ticket_id, "sign") as (ticket, role):
         before = ticket.status
+        now = clock.now()
         ticket.status = workflow.target_for("sign")
-        ticket.signed_at = clock.now()
-        ticket.save(update_fields=["status", "signed_at"])
-        record_event(ticket, "sign", actor, role, from_status=before, note=note.strip(), unit=ticket.lead_unit)
+        ticket.signed_at = now
+        # Late when past the sign-for time (feeds the response rate); tickets dispatched before
+        # sign-for times existed have none and count as on time.
+        ticket.signed_late = ticket.sign_due_at is not None and now > ticket.sign_due_at
+        ticket.save(update_fields=["status", "signed_at", "signed_late"])
+        record_event(
+            ticket, "sign", actor, role, from_status=before, note=note.strip(), unit=ticket.lead_unit,
+            data={"late": ticket.signed_late},
+        )
     return ticket
 
 
-def return_ticket(actor: Actor, ticket_id: int, *, reason_code: str, note: str) -> Ticket:
-    """A unit hands a wrongly dispatched ticket back to the dispatcher (退单)."""
+def return_ticket(actor: Actor, ticket_id: int, *, reason_code: str, note: str, legal_basis: str = "") -> Ticket:
+    """A unit hands a wrongly dispatched ticket back to the dispatcher (退单), within the return
+    window after its receipt, with a reason code and the legal basis it relies on."""
     reason = ReturnReason.objects.filter(code=reason_code, active=True).first()
     if reason is None:
         raise InvalidInput(_("Please choose a reason for the return."), "invalid_reason", field="reason_code")
     note = required_text(note, "note", 2000)
+    legal_basis = (legal_basis or "").strip()
+    if reason.requires_legal_basis or legal_basis:
+        legal_basis = required_text(legal_basis, "legal_basis", 1000)
     with transition(actor, ticket_id, "return") as (ticket, role):
+        if ticket.forced_dispatch:
+            raise Conflict(
+                _("The dispatcher ruled on this ticket's return: it cannot be returned again."),
+                "forced_dispatch",
+            )
+        now = clock.now()
+        if ticket.return_due_at is not None and now > ticket.return_due_at:
+            raise Conflict(
+                _("The time to return this ticket has passed; please handle it."), "return_window_passed"
+            )
         before = ticket.status
         unit = ticket.lead_unit
         ticket.status = workflow.target_for("return")
         ticket.save(update_fields=["status"])
         record_event(
             ticket, "return", actor, role, from_status=before, note=note, unit=unit,
-            data={"reason_code": reason.code, "reason": reason.name}, public=False,
+            data={"reason_code": reason.code, "reason": reason.name, "legal_basis": legal_basis},
+            public=False,
         )
     return ticket
+
+
+def assist_input(actor: Actor, ticket_id: int, *, text: str) -> AssistInput:
+    """An assisting unit adds its input (协办意见) for the lead unit; after the deadline it is
+    still taken, marked late."""
+    text = required_text(text, "text", 5000)
+    with transition(actor, ticket_id, "assist_input") as (ticket, role):
+        now = clock.now()
+        late = ticket.assist_due_at is not None and now > ticket.assist_due_at
+        unit = Unit.objects.get(pk=actor.unit_id or 0)  # access checked it is an assisting unit
+        item = AssistInput.objects.create(
+            ticket=ticket, unit=unit, text=text, author=actor.user, late=late, created_at=now
+        )
+        record_event(
+            ticket, "assist_input", actor, role, from_status=ticket.status, note=text, unit=unit,
+            data={"unit": unit.name, "late": late, "input": item.pk}, public=False,
+        )
+    return item
 
 
 def reply(actor: Actor, ticket_id: int, text: str) -> Ticket:

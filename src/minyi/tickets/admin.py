@@ -7,8 +7,8 @@ from minyi.tickets.models import ReturnReason, Ticket, TicketEvent
 
 @admin.register(ReturnReason)
 class ReturnReasonAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "active"]
-    list_editable = ["active"]
+    list_display = ["code", "name", "requires_legal_basis", "active"]
+    list_editable = ["requires_legal_basis", "active"]
 
 
 class TicketEventInline(admin.TabularInline):

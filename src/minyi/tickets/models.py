@@ -21,6 +21,10 @@ class ReturnReason(models.Model):
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
+    requires_legal_basis = models.BooleanField(
+        _("requires a legal basis"), default=True,
+        help_text=_("The unit must cite the legal basis (law, regulation, list of duties) for this reason."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -109,6 +113,17 @@ class Ticket(models.Model):
     unit_due_provisional = models.BooleanField(_("unit deadline provisional"), default=False)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    # Dispatch (ADR 0005): set at each dispatch, for the unit that received the ticket.
+    sign_due_at = models.DateTimeField(_("sign for by"), null=True, blank=True)
+    signed_late = models.BooleanField(
+        _("signed late"), null=True, blank=True, help_text=_("Empty until the unit signs.")
+    )
+    return_due_at = models.DateTimeField(_("may be returned until"), null=True, blank=True)
+    forced_dispatch = models.BooleanField(
+        _("force-dispatched"), default=False,
+        help_text=_("The dispatcher rejected the unit's return: the unit may not return it again."),
+    )
+    assist_due_at = models.DateTimeField(_("assisting units' input due"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -222,6 +237,27 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.rating}"
+
+
+class AssistInput(models.Model):
+    """An assisting unit's input (协办意见) for the lead unit, who replies for all."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="assist_inputs")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    text = models.TextField(_("input"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    late = models.BooleanField(_("after the deadline"), default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("assisting unit's input")
+        verbose_name_plural = _("assisting units' input")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.unit_id}"
 
 
 class AppendOnlyError(Exception):

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 #: Applications that wait for a supervisor's decision.
 SUPERVISOR_KINDS = frozenset({"request_extension", "file_plan"})
 #: Decisions the lead unit must hear about.
-UNIT_KINDS = frozenset({"extension_approved", "extension_refused", "plan_approved", "plan_refused"})
+UNIT_KINDS = frozenset(
+    {"extension_approved", "extension_refused", "plan_approved", "plan_refused", "arbitrate", "assist_input"}
+)
 
 
 def recipients(event) -> list[int]:

@@ -13,6 +13,8 @@ EVENT_LABELS = {
     "dispatch": _("Dispatched to the handling unit"),
     "sign": _("Signed for by the handling unit"),
     "return": _("Returned to the dispatcher"),
+    "arbitrate": _("Return rejected: dispatched again to the same unit"),
+    "assist_input": _("Input from an assisting unit"),
     "reply": _("Replied"),
     "rate": _("Rated"),
     "close": _("Closed"),

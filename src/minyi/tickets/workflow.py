@@ -23,10 +23,14 @@ class Transition:
     roles: frozenset[str]
     #: True when a unit role may take it only on its own unit's ticket.
     unit_scoped: bool = False
+    #: True when a unit role may take it only as an assisting unit (协办) of the ticket.
+    assisting_scoped: bool = False
 
 
-def _t(name, sources, targets, roles, unit_scoped=False) -> Transition:
-    return Transition(name, frozenset(sources), tuple(targets), frozenset(roles), unit_scoped)
+def _t(name, sources, targets, roles, unit_scoped=False, assisting_scoped=False) -> Transition:
+    return Transition(
+        name, frozenset(sources), tuple(targets), frozenset(roles), unit_scoped, assisting_scoped
+    )
 
 
 S = Status
@@ -39,9 +43,17 @@ TRANSITIONS: dict[str, Transition] = {
         _t("submit", [""], [S.SUBMITTED], [R.INTAKE_AGENT, R.DISPATCHER, PUBLIC]),
         # The platform answers a consultation from the knowledge base and closes it.
         _t("direct_answer", [S.SUBMITTED], [S.CLOSED], [R.INTAKE_AGENT, R.DISPATCHER]),
-        _t("dispatch", [S.SUBMITTED, S.RETURNED], [S.DISPATCHED], [R.DISPATCHER]),
+        # The system dispatches at intake when a routing rule names the unit (MINYI_AUTO_DISPATCH).
+        _t("dispatch", [S.SUBMITTED, S.RETURNED], [S.DISPATCHED], [R.DISPATCHER, SYSTEM]),
+        # Arbitration: the dispatcher rejects a return and force-dispatches to the same unit.
+        _t("arbitrate", [S.RETURNED], [S.DISPATCHED], [R.DISPATCHER]),
         _t("sign", [S.DISPATCHED], [S.IN_PROGRESS], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
         _t("return", [S.DISPATCHED], [S.RETURNED], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        # Co-handling (协办): an assisting unit adds its input for the lead unit.
+        _t(
+            "assist_input", [S.DISPATCHED, S.IN_PROGRESS], [], [R.HANDLER, R.UNIT_LEADER],
+            assisting_scoped=True,
+        ),
         _t("reply", [S.IN_PROGRESS], [S.REPLIED], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
         # The requester rates online; platform staff record a rating from a return visit (回访).
         _t(

@@ -297,9 +297,15 @@ class SignForm(ErrorMixin, forms.Form):
 class ReturnForm(ErrorMixin, forms.Form):
     reason_code = forms.CharField(label=_("Reason"), required=False, widget=forms.Select())
     note = forms.CharField(
-        label=_("Explanation and legal basis"),
+        label=_("Explanation"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "required": True}),
+    )
+    legal_basis = forms.CharField(
+        label=_("Legal basis"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000, "required": True}),
+        help_text=_("The law, regulation or list of duties that puts this outside your unit's remit."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -309,6 +315,23 @@ class ReturnForm(ErrorMixin, forms.Form):
             *blank(_("— choose a reason —")),
             *[(r.code, r.name) for r in reasons],
         ]
+
+
+class ArbitrateForm(ErrorMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Ruling"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
+        help_text=_("Why the return is rejected. The ticket goes back to the same unit, which may not return it again."),
+    )
+
+
+class AssistInputForm(ErrorMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Your unit's input for the lead unit"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000, "required": True}),
+    )
 
 
 class ReplyForm(ErrorMixin, forms.Form):
@@ -504,6 +527,8 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "dispatch": DispatchForm,
     "sign": SignForm,
     "return": ReturnForm,
+    "arbitrate": ArbitrateForm,
+    "assist_input": AssistInputForm,
     "reply": ReplyForm,
     "rate": StaffRateForm,
     "close": CloseForm,

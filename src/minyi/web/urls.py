@@ -1,5 +1,6 @@
 from django.urls import path
 
+from minyi.assist import views as assist_views
 from minyi.web import views
 
 app_name = "web"
@@ -8,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("streets/", views.streets, name="streets"),
     path("deadline-preview", views.deadline_preview, name="deadline_preview"),
+    path("assist/intake", assist_views.intake_suggestions, name="assist_intake"),
     path("submitted/", views.submitted, name="submitted"),
     path("track/", views.track, name="track"),
     path("track/<str:number>/", views.track_ticket, name="track_ticket"),
@@ -18,6 +20,7 @@ urlpatterns = [
     path("console/", views.worklist, name="worklist"),
     path("console/notifications", views.notifications, name="notifications"),
     path("console/supervision", views.supervision, name="supervision"),
+    path("console/returns", views.returns, name="returns"),
     path("console/tickets/new", views.intake, name="intake"),
     path("console/tickets/created", views.intake_done, name="intake_done"),
     path("console/tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import AnonymousUser
@@ -31,6 +32,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from minyi.core import clock
 from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from minyi.core.ratelimit import check_rate
+from minyi.dispatch import services as dispatch_services
 from minyi.org.actors import Actor, actor_for_user, requester_actor
 from minyi.org.models import UNIT_ROLES, Category, Region, Role, Unit
 from minyi.sla import actions as sla_actions
@@ -666,8 +668,14 @@ def intake_done(request: HttpRequest) -> HttpResponse:
 def new_action_form(name: str, ticket: Ticket, data: Any = None, files: Any = None):
     form_class = ACTION_FORMS[name]
     kwargs: dict[str, Any] = {"auto_id": f"id_{name}_%s", "initial": {}}
-    if form_class is DispatchForm and ticket.category.default_unit_id:
-        kwargs["initial"]["unit_id"] = ticket.category.default_unit_id
+    if form_class is DispatchForm:
+        # The routing suggestion is pre-selected; the dispatcher accepts or changes it.
+        routed = routing_suggestion(ticket)
+        if routed.unit is not None and not (
+            ticket.status == Status.RETURNED and routed.unit.pk == ticket.lead_unit_id
+        ):
+            kwargs["initial"]["unit_id"] = routed.unit.pk
+            kwargs["initial"]["assisting_unit_ids"] = [u.pk for u in routed.assisting]
     if issubclass(form_class, TicketForm):
         kwargs["ticket"] = ticket
     return form_class(data, files, **kwargs)
@@ -678,6 +686,8 @@ ACTION_LABELS = {
     "dispatch": gettext_lazy("Dispatch"),
     "sign": gettext_lazy("Sign for"),
     "return": gettext_lazy("Return"),
+    "arbitrate": gettext_lazy("Reject the return and dispatch again"),
+    "assist_input": gettext_lazy("Add assisting input"),
     "reply": gettext_lazy("Reply"),
     "rate": gettext_lazy("Record return-visit rating"),
     "close": gettext_lazy("Close"),
@@ -693,6 +703,8 @@ ACTION_DONE = {
     "dispatch": gettext_lazy("Dispatched."),
     "sign": gettext_lazy("Signed for. The ticket is now in progress."),
     "return": gettext_lazy("Returned to the dispatcher."),
+    "arbitrate": gettext_lazy("Return rejected: the ticket is dispatched again to the same unit."),
+    "assist_input": gettext_lazy("Input added for the lead unit."),
     "reply": gettext_lazy("Reply sent to the requester."),
     "rate": gettext_lazy("Rating recorded."),
     "close": gettext_lazy("Closed."),
@@ -828,6 +840,14 @@ def load_time_limits(ticket: Ticket) -> None:
     )
 
 
+def routing_suggestion(ticket: Ticket) -> dispatch_services.Routed:
+    """The routing suggestion, computed once per ticket object (form and page share it)."""
+    cached = getattr(ticket, "_routing", None)
+    if cached is None:
+        cached = ticket._routing = dispatch_services.suggest(ticket)  # type: ignore[attr-defined]
+    return cached
+
+
 def ticket_context(
     request: HttpRequest, ticket: Ticket, *, failed: tuple[str, Any] | None = None, alert: str = ""
 ) -> dict[str, Any]:
@@ -877,6 +897,8 @@ def ticket_context(
     now = clock.now()
     return {
         "ticket": ticket,
+        "routing": routing_suggestion(ticket) if "dispatch" in available or "arbitrate" in available else None,
+        "assist_inputs": list(ticket.assist_inputs.select_related("unit")),
         "contact": access.access_requester_contact(actor, ticket),
         "assisting_units": list(ticket.assisting_units.all()),
         "attachments": attachments,
@@ -916,8 +938,16 @@ def perform(actor: Actor, ticket_id: int, name: str, form, files: list[Any]) -> 
         actions.sign(actor, ticket_id, note=data.get("note") or "")
     elif name == "return":
         actions.return_ticket(
-            actor, ticket_id, reason_code=data.get("reason_code") or "", note=data.get("note") or ""
+            actor,
+            ticket_id,
+            reason_code=data.get("reason_code") or "",
+            note=data.get("note") or "",
+            legal_basis=data.get("legal_basis") or "",
         )
+    elif name == "arbitrate":
+        actions.arbitrate(actor, ticket_id, note=data.get("note") or "")
+    elif name == "assist_input":
+        actions.assist_input(actor, ticket_id, text=data.get("text") or "")
     elif name == "reply":
         actions.reply(actor, ticket_id, data.get("text") or "")
     elif name == "direct_answer":
@@ -1044,6 +1074,30 @@ def notifications(request: HttpRequest) -> HttpResponse:
         request,
         "web/console/notifications.html",
         {"page": page, "rows": [(n, n.pk in unread) for n in rows]},
+    )
+
+
+# --- returns (退单) and their outcomes per unit -------------------------------------------------
+
+
+@staff_view
+@require_GET
+def returns(request: HttpRequest) -> HttpResponse:
+    """Returns per unit and how the dispatcher ruled: upheld, rejected (arbitration), pending."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    asked = request.GET.get("unit", "").strip()
+    try:
+        unit_id = access.access_unit_scope(actor, int(asked) if asked.isdigit() else None)
+    except DomainError as exc:
+        return console_error(request, exc)
+    return render_console(
+        request,
+        "web/console/returns.html",
+        {
+            "nav": "returns",
+            "rows": dispatch_services.return_counts(unit_id),
+            "window_hours": settings.MINYI_RETURN_WINDOW_OFFICE_HOURS,
+        },
     )
 
 

@@ -45,6 +45,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MINUTE = dt.timedelta(minutes=1)
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
+#: What a demo unit cites when it returns a ticket (退单须注明法定依据).
+DEMO_LEGAL_BASIS = "《深圳市机构编制管理规定》及本单位“三定”方案所列职责"
 
 TYPE_WEIGHTS = {"consultation": 35, "complaint": 30, "help": 20, "suggestion": 8, "report": 7}
 CHANNEL_WEIGHTS = {"hotline": 55, "app": 18, "miniprogram": 15, "web": 12}
@@ -721,7 +723,7 @@ def _take(step: Step, ticket_id: int, number: str, code: str, spec: Spec, cast: 
     elif step.name == "return":
         unit = cast.units[args["unit"]]
         actions.return_ticket(cast.unit_staff(unit), ticket_id, reason_code=args["reason"],
-                              note=args["note"])
+                              note=args["note"], legal_basis=args.get("legal_basis") or DEMO_LEGAL_BASIS)
     elif step.name == "sign":
         actions.sign(cast.unit_staff(cast.units[args["unit"]]), ticket_id)
     elif step.name == "reply":

@@ -1,0 +1,1 @@
+"""AI-assisted intake: suggestions (type, category, unit, urgency, location) from a request's text."""
