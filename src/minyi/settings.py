@@ -198,6 +198,10 @@ MINYI_RETURN_WINDOW_OFFICE_HOURS = int(os.environ.get("MINYI_RETURN_WINDOW_OFFIC
 MINYI_ASSIST_INPUT_WORKING_DAYS = int(os.environ.get("MINYI_ASSIST_INPUT_WORKING_DAYS", "3"))
 MINYI_AUTO_DISPATCH = env_bool("MINYI_AUTO_DISPATCH")
 
+# Intake suggestions: versioned model files, and how often a server looks for a new one.
+MINYI_MODEL_DIR = Path(os.environ.get("MINYI_MODEL_DIR", DATA_DIR / "models"))
+MINYI_MODEL_CHECK_SECONDS = float(os.environ.get("MINYI_MODEL_CHECK_SECONDS", "5"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -360,11 +360,11 @@ class Engine:
 
     @staticmethod
     def model_dir() -> Path:
-        return Path(getattr(settings, "MINYI_MODEL_DIR", Path(settings.DATA_DIR) / "models"))
+        return Path(settings.MINYI_MODEL_DIR)
 
     @staticmethod
     def check_seconds() -> float:
-        return float(getattr(settings, "MINYI_MODEL_CHECK_SECONDS", 5.0))
+        return float(settings.MINYI_MODEL_CHECK_SECONDS)
 
     def store(self) -> ModelStore:
         return ModelStore(self.model_dir(), self.check_seconds())
