@@ -79,6 +79,9 @@ def test_anonymous_request_from_submission_to_rating(new_page, org, users):
     dispatcher.fill("input[name=q]", number)
     dispatcher.press("input[name=q]", "Enter")
     dispatcher.wait_for_url(re.compile(r"q=" + re.escape(number)))
+    # hx-push-url changes the address before the new table is swapped in: wait for it, or
+    # the click below may land on the old table as it is being replaced.
+    dispatcher.wait_for_load_state("networkidle")
     expect(dispatcher.locator("#worklist-table")).to_have_count(1)
     expect(dispatcher.locator("#worklist-table tbody tr")).to_have_count(1)
     dispatcher.get_by_role("link", name=number).click()
