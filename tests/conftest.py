@@ -232,6 +232,9 @@ def ticket_state(ticket_id: int) -> dict:
         "forced_dispatch": ticket.forced_dispatch,
         "assist_due_at": ticket.assist_due_at,
         "assist_inputs": ticket.assist_inputs.count(),
+        # Duplicates (issue 4): the merge.
+        "merged_into_id": ticket.merged_into_id,
+        "merged_tickets": sorted(ticket.merged_tickets.values_list("id", flat=True)),
     }
 
 

@@ -115,8 +115,8 @@ def test_access_track_answers_alike_for_wrong_number_and_wrong_code(new_ticket):
 @pytest.mark.parametrize(
     ("status", "who", "expected"),
     [
-        ("submitted", "dispatcher", ["dispatch"]),  # a complaint: no direct answer
-        ("submitted", "agent", []),
+        ("submitted", "dispatcher", ["dispatch", "merge"]),  # a complaint: no direct answer
+        ("submitted", "agent", ["merge"]),
         ("dispatched", "handler", ["sign", "return"]),
         ("dispatched", "leader", ["sign", "return"]),
         ("dispatched", "dispatcher", []),
@@ -128,7 +128,7 @@ def test_access_track_answers_alike_for_wrong_number_and_wrong_code(new_ticket):
         ("replied", "supervisor", ["rate", "close"]),
         ("replied", "dispatcher", ["close"]),
         ("replied", "handler", []),
-        ("returned", "dispatcher", ["dispatch", "arbitrate"]),
+        ("returned", "dispatcher", ["dispatch", "arbitrate", "merge"]),
         ("returned", "handler", []),
         ("closed", "supervisor", []),
         ("dispatched", "cityleader", []),
@@ -203,8 +203,8 @@ def test_the_time_limit_guards_are_read_only_when_needed(new_ticket, actors, dja
 
 def test_available_transitions_for_a_consultation(new_ticket, actors):
     ticket = new_ticket(type="consultation")
-    assert access.available_transitions(actors["dispatcher"], ticket) == ["direct_answer", "dispatch"]
-    assert access.available_transitions(actors["agent"], ticket) == ["direct_answer"]
+    assert access.available_transitions(actors["dispatcher"], ticket) == ["direct_answer", "dispatch", "merge"]
+    assert access.available_transitions(actors["agent"], ticket) == ["direct_answer", "merge"]
 
 
 def test_an_assisting_unit_is_offered_only_its_input(actors, tickets):

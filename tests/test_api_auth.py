@@ -227,6 +227,8 @@ PATHS = {
     "/api/v1/tickets/{ticket_id}/arbitrate": {"post"},
     "/api/v1/tickets/{ticket_id}/assist_input": {"post"},
     "/api/v1/tickets/{ticket_id}/routing": {"get"},
+    "/api/v1/tickets/{ticket_id}/duplicates": {"get"},
+    "/api/v1/tickets/{ticket_id}/merge": {"post"},
     "/api/v1/dispatch/returns": {"get"},
     "/api/v1/tickets/{ticket_id}/reply": {"post"},
     "/api/v1/tickets/{ticket_id}/rate": {"post"},
@@ -261,7 +263,7 @@ def test_openapi_lists_every_path(api_client, db):
     assert set(content["multipart/form-data"]["schema"]["properties"]) == {"milestone_id", "evidence", "files"}
     # Every staff transition documents its refusals.
     for name in [
-        "direct_answer", "dispatch", "sign", "return", "reply", "rate", "close",
+        "direct_answer", "dispatch", "merge", "sign", "return", "reply", "rate", "close",
         "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
     ]:
         responses = schema["paths"][f"/api/v1/tickets/{{ticket_id}}/{name}"]["post"]["responses"]

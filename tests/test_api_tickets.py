@@ -233,15 +233,15 @@ def test_detail_with_coordinates(api, new_ticket):
 @pytest.mark.parametrize(
     ("status", "ticket_type", "who", "expected"),
     [
-        ("submitted", "consultation", "dispatcher", ["direct_answer", "dispatch"]),
-        ("submitted", "consultation", "agent", ["direct_answer"]),
-        ("submitted", "complaint", "dispatcher", ["dispatch"]),
-        ("submitted", "complaint", "agent", []),
+        ("submitted", "consultation", "dispatcher", ["direct_answer", "dispatch", "merge"]),
+        ("submitted", "consultation", "agent", ["direct_answer", "merge"]),
+        ("submitted", "complaint", "dispatcher", ["dispatch", "merge"]),
+        ("submitted", "complaint", "agent", ["merge"]),
         ("submitted", "complaint", "cityleader", []),
         ("dispatched", "complaint", "handler", ["sign", "return"]),
         ("dispatched", "complaint", "leader", ["sign", "return"]),
         ("dispatched", "complaint", "dispatcher", []),
-        ("returned", "complaint", "dispatcher", ["dispatch", "arbitrate"]),
+        ("returned", "complaint", "dispatcher", ["dispatch", "arbitrate", "merge"]),
         ("returned", "complaint", "handler", []),
         ("in_progress", "complaint", "leader", ["reply", "request_extension", "file_plan"]),
         ("in_progress", "complaint", "supervisor", []),  # nothing to decide yet

@@ -36,7 +36,7 @@ def test_track_a_new_ticket(api_client, new_ticket):
     ]
     assert set(body) == {
         "number", "status", "status_label", "type", "title", "created_at", "due_at", "lead_unit",
-        "replies", "rating", "can_rate", "timeline",
+        "replies", "rating", "can_rate", "timeline", "merged_into",
     }
 
 

@@ -113,7 +113,7 @@ def test_return(api, new_ticket, org):
     event = TicketEvent.objects.filter(ticket=ticket).last()
     assert (event.kind, event.public, event.data["reason_code"]) == ("return", False, "wrong_locality")
     assert api("get", f"/api/v1/tickets/{ticket.pk}", "dispatcher").json()["available_actions"] == [
-        "dispatch", "arbitrate"
+        "dispatch", "arbitrate", "merge"
     ]
 
 

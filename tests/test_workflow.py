@@ -14,10 +14,10 @@ from minyi.tickets import workflow
 from minyi.tickets.choices import OPEN_STATUSES, TERMINAL_STATUSES, Rating, Status
 
 STATUSES = [
-    "submitted", "dispatched", "returned", "in_progress", "replied", "under_review", "closed",
+    "submitted", "dispatched", "returned", "in_progress", "replied", "under_review", "closed", "merged",
 ]
 TRANSITIONS = [
-    "submit", "direct_answer", "dispatch", "arbitrate", "sign", "return", "assist_input", "reply",
+    "submit", "direct_answer", "dispatch", "arbitrate", "merge", "sign", "return", "assist_input", "reply",
     "rate", "close",
     "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
 ]
@@ -39,6 +39,7 @@ SOURCES = {
     "direct_answer": {"submitted"},
     "dispatch": {"submitted", "returned"},
     "arbitrate": {"returned"},
+    "merge": {"submitted", "returned"},  # not once a unit holds it
     "sign": {"dispatched"},
     "return": {"dispatched"},
     "assist_input": {"dispatched", "in_progress"},
@@ -58,6 +59,7 @@ ROLES_ALLOWED = {
     "direct_answer": {"intake_agent", "dispatcher"},
     "dispatch": {"dispatcher", "system"},  # the system: auto-dispatch by a routing rule
     "arbitrate": {"dispatcher"},
+    "merge": {"intake_agent", "dispatcher"},
     "sign": {"handler", "unit_leader"},
     "return": {"handler", "unit_leader"},
     "assist_input": {"handler", "unit_leader"},  # of an assisting unit (access checks the unit)
@@ -74,15 +76,17 @@ ROLES_ALLOWED = {
 #: status -> role -> the transitions offered (in page order); a missing role is offered none.
 AVAILABLE = {
     "submitted": {
-        "intake_agent": ["direct_answer"],
-        "dispatcher": ["direct_answer", "dispatch"],
+        "intake_agent": ["direct_answer", "merge"],
+        "dispatcher": ["direct_answer", "dispatch", "merge"],
         "system": ["dispatch"],
     },
     "dispatched": {
         "handler": ["sign", "return", "assist_input"],
         "unit_leader": ["sign", "return", "assist_input"],
     },
-    "returned": {"dispatcher": ["dispatch", "arbitrate"], "system": ["dispatch"]},
+    "returned": {
+        "intake_agent": ["merge"], "dispatcher": ["dispatch", "arbitrate", "merge"], "system": ["dispatch"],
+    },
     "in_progress": {
         "handler": ["assist_input", "reply", "request_extension", "file_plan", "record_milestone"],
         "unit_leader": ["assist_input", "reply", "request_extension", "file_plan", "record_milestone"],
@@ -97,6 +101,7 @@ AVAILABLE = {
     },
     "under_review": {"dispatcher": ["close"], "supervisor": ["close"], "system": ["close"]},
     "closed": {},
+    "merged": {},
 }
 
 
@@ -110,7 +115,7 @@ def test_open_and_terminal_groups_partition_the_statuses():
     assert set(OPEN_STATUSES) == {
         "submitted", "dispatched", "returned", "in_progress", "replied", "under_review"
     }
-    assert set(TERMINAL_STATUSES) == {"closed"}
+    assert set(TERMINAL_STATUSES) == {"closed", "merged"}
     assert not OPEN_STATUSES & TERMINAL_STATUSES
 
 
@@ -162,7 +167,7 @@ def test_available_for_several_roles_keeps_page_order():
         "rate", "close"
     ]
     assert workflow.available("submitted", {"handler", "intake_agent", "dispatcher"}) == [
-        "direct_answer", "dispatch"
+        "direct_answer", "dispatch", "merge"
     ]
     assert workflow.available("in_progress", {"supervisor", "handler"}) == [
         "assist_input", "reply", "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone"
@@ -176,6 +181,7 @@ def test_available_for_several_roles_keeps_page_order():
         ("direct_answer", None, "closed"),
         ("dispatch", None, "dispatched"),
         ("arbitrate", None, "dispatched"),
+        ("merge", None, "merged"),
         ("sign", None, "in_progress"),
         ("return", None, "returned"),
         ("reply", None, "replied"),
@@ -207,7 +213,7 @@ def test_every_rating_has_a_target():
     ("name", "unit_scoped"),
     [
         ("submit", False), ("direct_answer", False), ("dispatch", False), ("arbitrate", False),
-        ("sign", True), ("return", True), ("assist_input", False), ("reply", True), ("rate", False),
+        ("merge", False), ("sign", True), ("return", True), ("assist_input", False), ("reply", True), ("rate", False),
         ("close", False),
         ("request_extension", True), ("decide_extension", False), ("file_plan", True),
         ("decide_plan", False), ("record_milestone", True),

@@ -197,6 +197,11 @@ MINYI_OFFICE_HOURS = (9, 18)  # office time: 09:00-18:00 Asia/Shanghai on workin
 MINYI_RETURN_WINDOW_OFFICE_HOURS = int(os.environ.get("MINYI_RETURN_WINDOW_OFFICE_HOURS", "9"))  # 1 working day
 MINYI_ASSIST_INPUT_WORKING_DAYS = int(os.environ.get("MINYI_ASSIST_INPUT_WORKING_DAYS", "3"))
 MINYI_AUTO_DISPATCH = env_bool("MINYI_AUTO_DISPATCH")
+# Duplicates (docs/adr/0007-duplicates-merge.md): open tickets this recent, this similar (0..1),
+# and within this distance when both have coordinates, are shown as possible duplicates.
+MINYI_DUPLICATE_DAYS = int(os.environ.get("MINYI_DUPLICATE_DAYS", "30"))
+MINYI_DUPLICATE_THRESHOLD = float(os.environ.get("MINYI_DUPLICATE_THRESHOLD", "0.3"))
+MINYI_DUPLICATE_RADIUS_M = int(os.environ.get("MINYI_DUPLICATE_RADIUS_M", "300"))
 
 # Intake suggestions: versioned model files, and how often a server looks for a new one.
 MINYI_MODEL_DIR = Path(os.environ.get("MINYI_MODEL_DIR", DATA_DIR / "models"))

@@ -341,8 +341,8 @@ def test_a_handler_may_not_take_in_requests(client_for, org):
 @pytest.mark.parametrize(
     ("status", "who", "offered"),
     [
-        ("submitted", "dispatcher", ["dispatch"]),
-        ("submitted", "agent", []),
+        ("submitted", "dispatcher", ["dispatch", "merge"]),
+        ("submitted", "agent", ["merge"]),
         ("submitted", "handler", None),  # not visible
         ("dispatched", "handler", ["sign", "return"]),
         ("dispatched", "leader", ["sign", "return"]),
@@ -353,7 +353,7 @@ def test_a_handler_may_not_take_in_requests(client_for, org):
         ("replied", "supervisor", ["rate", "close"]),
         ("replied", "dispatcher", ["close"]),
         ("replied", "handler", []),
-        ("returned", "dispatcher", ["dispatch", "arbitrate"]),
+        ("returned", "dispatcher", ["dispatch", "arbitrate", "merge"]),
         ("closed", "admin", []),
     ],
 )
@@ -376,10 +376,10 @@ def test_direct_answer_is_offered_only_for_consultations(client_for, new_ticket,
     consultation = new_ticket("submitted", type="consultation", category_id=org["bus"].pk)
     assert action_forms(
         client_for("dispatcher").get(f"/console/tickets/{consultation.pk}/").content.decode()
-    ) == ["direct_answer", "dispatch"]
+    ) == ["direct_answer", "dispatch", "merge"]
     assert action_forms(
         client_for("agent").get(f"/console/tickets/{consultation.pk}/").content.decode()
-    ) == ["direct_answer"]
+    ) == ["direct_answer", "merge"]
 
 
 def test_the_page_shows_fields_and_masks_the_requester_for_units(client_for, new_ticket):
@@ -606,7 +606,7 @@ def test_a_unit_that_cannot_see_the_ticket_gets_404(client_for, new_ticket):
 
 def test_an_unknown_action_is_404(client_for, new_ticket):
     ticket = new_ticket("submitted")
-    assert post_action(client_for("dispatcher"), ticket, "merge").status_code == 404
+    assert post_action(client_for("dispatcher"), ticket, "no_such_action").status_code == 404
 
 
 # --- attachments and notifications -----------------------------------------------------------

@@ -72,7 +72,7 @@ def test_return_with_legal_basis_then_arbitration_in_the_console(client_for, new
     assert done.status_code == 200
     dispatcher = client_for("dispatcher")
     page = dispatcher.get(f"/console/tickets/{ticket.pk}/").content.decode()
-    assert action_forms(page) == ["dispatch", "arbitrate"]
+    assert action_forms(page) == ["dispatch", "arbitrate", "merge"]
     assert f"法定依据: {LEGAL_BASIS}" in page or f"法定依据：{LEGAL_BASIS}" in page
     # The returning unit is not pre-selected for a re-dispatch.
     assert str(org["housing"].pk) not in selected(page, "id_dispatch_unit_id")

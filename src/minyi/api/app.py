@@ -33,9 +33,17 @@ from minyi.sla.calendar import WorkCalendar
 from minyi.tickets import access, actions
 from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType
 from minyi.tickets.choices import Status as TicketStatus
+from minyi.tickets.duplicates import similar_open_tickets
 from minyi.tickets.intake import clean_submission
 from minyi.tickets.models import Ticket
-from minyi.tickets.timeline import latest_rating, public_timeline, staff_timeline
+from minyi.tickets.timeline import (
+    followed,
+    latest_rating,
+    merged_public_timeline,
+    public_timeline,
+    requester_can_rate,
+    staff_timeline,
+)
 
 api = NinjaAPI(
     title="Minyi API",
@@ -221,6 +229,8 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         replied_at=ticket.replied_at,
         closed_at=ticket.closed_at,
         available_actions=access.available_transitions(actor, ticket),
+        merged_into=ticket.merged_into.number if ticket.merged_into else None,
+        merged=list(ticket.merged_tickets.order_by("id").values_list("number", flat=True)),
         **sla_api.time_limit_fields(ticket, now, calendar),
     )
     return data
@@ -422,6 +432,32 @@ def dispatch(request: HttpRequest, ticket_id: int, payload: s.DispatchIn):
     return _after(actor, ticket)
 
 
+@api.get(
+    "/tickets/{ticket_id}/duplicates", response={200: list[s.DuplicateOut], **ERRORS}, auth=staff, tags=["dispatch"]
+)
+def ticket_duplicates(request: HttpRequest, ticket_id: int):
+    """Open tickets probably about the same issue (similar text, same street or district,
+    nearby when both have coordinates, recent), most similar first."""
+    ticket = access.access_ticket(_actor(request), ticket_id)
+    return [
+        {
+            "id": d.ticket.pk, "number": d.ticket.number, "title": d.ticket.title, "status": d.ticket.status,
+            "street": d.ticket.street.name if d.ticket.street else None, "district": d.ticket.district.name,
+            "created_at": d.ticket.created_at, "score": d.score, "reasons": d.reasons,
+        }
+        for d in similar_open_tickets(ticket)
+    ]
+
+
+@api.post("/tickets/{ticket_id}/merge", **TRANSITION)
+def merge(request: HttpRequest, ticket_id: int, payload: s.MergeIn):
+    """Merge a duplicate (submitted or returned) into another open ticket (合并): 422
+    `merge_into_self`, `invalid_target` or `target_closed`. The duplicate keeps its number; its
+    requester follows the other ticket and rates its reply on their own ticket."""
+    actor = _actor(request)
+    return _after(actor, actions.merge(actor, ticket_id, payload.into_id, payload.note))
+
+
 @api.post("/tickets/{ticket_id}/sign", **TRANSITION)
 def sign(request: HttpRequest, ticket_id: int, payload: s.NoteIn | None = None):
     """The lead unit signs for the ticket (签收)."""
@@ -549,20 +585,23 @@ def record_milestone(request: HttpRequest, ticket_id: int):
 
 
 def track_data(ticket: Ticket) -> dict[str, Any]:
-    """What a requester sees of their ticket (shared with the portal)."""
+    """What a requester sees of their ticket (shared with the portal). A merged ticket shows
+    the state, unit and replies of the ticket it went into."""
+    into = followed(ticket)
     return {
         "number": ticket.number,
-        "status": ticket.status,
-        "status_label": str(TicketStatus(ticket.status).label),
+        "status": into.status,
+        "status_label": str(TicketStatus(into.status).label),
         "type": ticket.type,
         "title": ticket.title,
         "created_at": ticket.created_at,
-        "due_at": sla_api.local(ticket.due_at),
-        "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
-        "replies": [_reply_out(r) for r in ticket.replies.select_related("unit")],
+        "due_at": sla_api.local(into.due_at),
+        "lead_unit": into.lead_unit.name if into.lead_unit else None,
+        "replies": [_reply_out(r) for r in into.replies.select_related("unit")],
         "rating": latest_rating(ticket),
-        "can_rate": ticket.status == TicketStatus.REPLIED,
-        "timeline": public_timeline(ticket),
+        "can_rate": requester_can_rate(ticket),
+        "timeline": merged_public_timeline(ticket, into) if into is not ticket else public_timeline(ticket),
+        "merged_into": into.number if into is not ticket else None,
     }
 
 

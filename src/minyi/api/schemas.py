@@ -273,6 +273,8 @@ class TicketOut(TicketSummaryOut):
     replied_at: dt.datetime | None
     closed_at: dt.datetime | None
     available_actions: list[str] = Field(description="Transitions the caller may take now")
+    merged_into: str | None = Field(description="The number of the ticket this one was merged into (合并)")
+    merged: list[str] = Field(description="Numbers of the duplicate tickets merged into this one")
     time_limit_days: int = Field(description="The policy's limit in working days when taken in")
     extended_days: int = Field(description="Working days added by approved extensions")
     due_provisional: bool
@@ -326,6 +328,10 @@ class TrackOut(Schema):
     rating: str | None
     can_rate: bool
     timeline: list[PublicEventOut]
+    merged_into: str | None = Field(
+        description="Merged into this ticket (已合并): status, unit and replies are that ticket's; "
+        "the requester rates its reply on their own ticket"
+    )
 
 
 class NoteIn(Schema):
@@ -349,6 +355,23 @@ class ReturnIn(Schema):
         description="The law, regulation or list of duties the return relies on (required unless the "
         "reason says otherwise)"
     )
+
+
+class MergeIn(Schema):
+    into_id: int = Field(description="The open ticket to merge this one into")
+    note: str = ""
+
+
+class DuplicateOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    street: str | None
+    district: str
+    created_at: dt.datetime
+    score: float = Field(description="Text similarity, 0..1")
+    reasons: list[str]
 
 
 class ArbitrateIn(Schema):

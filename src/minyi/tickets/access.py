@@ -49,11 +49,17 @@ def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> 
             raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
         return Ticket.objects.select_for_update().get(pk=ticket_id)
     ticket = tickets.filter(pk=ticket_id).select_related(
-        "category", "district", "street", "lead_unit"
+        "category", "district", "street", "lead_unit", "merged_into"
     ).first()
     if ticket is None:
         raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
     return ticket
+
+
+def access_ticket_id_by_number(actor: Actor, number: str) -> int | None:
+    """The id of the ticket numbered `number` if `actor` may see it (a merge target typed in)."""
+    require_staff(actor)
+    return access_ticket_queryset(actor).filter(number=(number or "").strip()).values_list("pk", flat=True).first()
 
 
 def access_attachment(actor: Actor, token: str, ticket_id: int | None = None) -> Attachment:

@@ -25,7 +25,7 @@ from minyi.org.actors import Actor
 from minyi.org.models import Unit
 from minyi.sla import services as sla
 from minyi.tickets import access, notify, workflow
-from minyi.tickets.choices import Rating, RequestType, Status
+from minyi.tickets.choices import OPEN_STATUSES, Rating, RequestType, Status
 from minyi.tickets.codes import hash_access_code, new_access_code, next_number
 from minyi.tickets.intake import CleanFile, Submission
 from minyi.tickets.models import (
@@ -207,6 +207,54 @@ def unit_deadline(ticket: Ticket, received_at) -> sla.Deadline:
     return sla.deadline_for(
         received_at, ticket.time_limit_days + ticket.extended_days, urgent=ticket.urgent, urgent_hours=urgent_hours
     )
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+def merge(actor: Actor, ticket_id: int, into_id: int | None, note: str = "") -> Ticket:
+    """Merge a duplicate not yet at a unit into another open ticket (合并). The duplicate keeps
+    its number and timeline; its requester follows the other ticket's handling and rates its
+    reply on their own ticket. Tickets merged earlier into the duplicate follow it."""
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise InvalidInput(_("The text is too long (at most %(n)d characters).") % {"n": 2000}, "too_long", field="note")
+    if not into_id:
+        raise InvalidInput(_("Please choose the ticket to merge into."), "invalid_target", field="into_id")
+    if into_id == ticket_id:
+        raise InvalidInput(_("A ticket cannot be merged into itself."), "merge_into_self", field="into_id")
+    with transaction.atomic():
+        access.access_ticket(actor, ticket_id)  # visibility (404) before anything is locked
+        if not access.access_ticket_queryset(actor).filter(pk=into_id).exists():
+            raise InvalidInput(_("There is no such ticket to merge into."), "invalid_target", field="into_id")
+        # Both rows locked in id order, so two opposite merges cannot deadlock.
+        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[ticket_id, into_id]).order_by("pk")}
+        ticket, target = locked[ticket_id], locked[into_id]
+        role = access.transition_role(actor, ticket, "merge")
+        check_state(ticket, "merge")
+        if target.status not in OPEN_STATUSES:
+            raise InvalidInput(
+                _("Ticket %(number)s is no longer open; choose an open ticket.") % {"number": target.number},
+                "target_closed", field="into_id",
+            )
+        before = ticket.status
+        ticket.status = workflow.target_for("merge")
+        ticket.merged_into = target
+        ticket.save(update_fields=["status", "merged_into"])
+        followers = list(Ticket.objects.select_for_update().filter(merged_into=ticket).order_by("pk"))
+        for follower in followers:
+            follower.merged_into = target
+            follower.save(update_fields=["merged_into"])
+        record_event(
+            ticket, "merge", actor, role, from_status=before, note=note,
+            data={"into": target.number, "into_id": target.pk, "followers": [f.number for f in followers]},
+        )
+        record_event(
+            target, "merged_in", actor, role, from_status=target.status, note=note,
+            data={"merged": [ticket.number, *[f.number for f in followers]], "merged_id": ticket.pk},
+            public=False,
+        )
+    return ticket
 
 
 # --- dispatch and the unit ------------------------------------------------------------------
@@ -408,6 +456,8 @@ def rate(
         else:
             ticket = access.access_track(number or "", code or "", for_update=True)
         role = access.transition_role(actor, ticket, "rate")
+        if ticket.status == Status.MERGED:
+            return _rate_merged(actor, ticket, role, rating, comment)
         check_state(ticket, "rate")
         latest = ticket.replies.order_by("-created_at", "-id").first()
         if latest is None:  # cannot happen in the `replied` state; kept as a guard
@@ -428,6 +478,24 @@ def rate(
             ticket, "rate", actor, role, from_status=before, note=comment,
             data={"rating": rating, "return_visit": actor.is_staff_user},
         )
+    return ticket
+
+
+def _rate_merged(actor: Actor, ticket: Ticket, role: str, rating: str, comment: str) -> Ticket:
+    """A merged ticket's requester rates the reply of the ticket it went into, on their own
+    ticket; the other ticket's state is not theirs to change."""
+    latest = Reply.objects.filter(ticket_id=ticket.merged_into_id or 0).order_by("-created_at", "-id").first()
+    if latest is None:
+        raise Conflict(_("There is no reply to rate yet."), "no_reply")
+    if TicketRating.objects.filter(ticket=ticket, reply=latest).exists():
+        raise Conflict(_("You have already rated this reply."), "already_rated")
+    TicketRating.objects.create(
+        ticket=ticket, reply=latest, rating=rating, comment=comment, recorded_by=actor.user, created_at=clock.now()
+    )
+    record_event(
+        ticket, "rate", actor, role, from_status=ticket.status, note=comment,
+        data={"rating": rating, "return_visit": actor.is_staff_user, "reply_of": ticket.merged_into_id},
+    )
     return ticket
 
 

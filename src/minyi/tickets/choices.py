@@ -14,6 +14,7 @@ class Status(models.TextChoices):
     REPLIED = "replied", _("Replied")  # 答复, awaiting rating
     UNDER_REVIEW = "under_review", _("Under review")  # dissatisfied rating awaiting review
     CLOSED = "closed", _("Closed")  # 办结
+    MERGED = "merged", _("Merged")  # 已合并: a duplicate, handled through the ticket it went into
 
 
 OPEN_STATUSES = frozenset(
@@ -26,7 +27,7 @@ OPEN_STATUSES = frozenset(
         Status.UNDER_REVIEW,
     }
 )
-TERMINAL_STATUSES = frozenset({Status.CLOSED})
+TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.MERGED})
 #: Statuses in which a handling unit holds the ticket.
 AT_UNIT_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
 

@@ -130,6 +130,11 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("taken in by"),
     )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets",
+        verbose_name=_("merged into"),
+        help_text=_("The ticket this duplicate was merged into; its requester follows that one."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -141,6 +146,10 @@ class Ticket(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(type__in=RequestType.values), name="ticket_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(status=Status.MERGED),
+                name="ticket_merged_into_only_when_merged",
             ),
             models.CheckConstraint(
                 condition=~models.Q(anonymous=True)
@@ -229,7 +238,9 @@ class TicketRating(models.Model):
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         constraints = [
-            models.UniqueConstraint(fields=["reply"], name="one_rating_per_reply"),
+            # A merged ticket's requester rates the reply of the ticket it went into, on their own
+            # ticket: one rating per reply and ticket.
+            models.UniqueConstraint(fields=["ticket", "reply"], name="one_rating_per_ticket_reply"),
             models.CheckConstraint(
                 condition=models.Q(rating__in=Rating.values), name="rating_valid"
             ),

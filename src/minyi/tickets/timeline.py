@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from minyi.tickets.models import Ticket, TicketEvent
+from minyi.tickets.choices import Status
+from minyi.tickets.models import Reply, Ticket, TicketEvent, TicketRating
 
 EVENT_LABELS = {
     "submit": _("Request received"),
@@ -18,6 +19,8 @@ EVENT_LABELS = {
     "reply": _("Replied"),
     "rate": _("Rated"),
     "close": _("Closed"),
+    "merge": _("Merged into another ticket about the same issue"),
+    "merged_in": _("A duplicate ticket was merged into this one"),
     # Time limits (the public ones are told to the requester).
     "request_extension": _("Extension requested"),
     "extension_approved": _("Handling time extended"),
@@ -71,3 +74,30 @@ def public_timeline(ticket: Ticket) -> list[dict]:
 def latest_rating(ticket: Ticket) -> str | None:
     rating = ticket.ratings.order_by("-created_at", "-id").first()
     return rating.rating if rating else None
+
+
+def followed(ticket: Ticket) -> Ticket:
+    """The ticket whose handling the requester follows: the one a merged ticket went into."""
+    if ticket.status == Status.MERGED and ticket.merged_into_id is not None:
+        return Ticket.objects.select_related("lead_unit").get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def requester_can_rate(ticket: Ticket) -> bool:
+    """Whether the requester may rate now: their ticket is replied, or (merged) the ticket it
+    went into has a reply they have not rated yet."""
+    if ticket.status != Status.MERGED:
+        return ticket.status == Status.REPLIED
+    latest = Reply.objects.filter(ticket_id=ticket.merged_into_id or 0).order_by("-created_at", "-id").first()
+    return latest is not None and not TicketRating.objects.filter(ticket=ticket, reply=latest).exists()
+
+
+def merged_public_timeline(ticket: Ticket, into: Ticket) -> list[dict]:
+    """A merged ticket's timeline: its own public events, then the handling of the ticket it
+    went into since the merge (never that requester's rating)."""
+    rows = public_timeline(ticket)
+    merged_at = next((r["created_at"] for r in rows if r["kind"] == "merge"), None)
+    for row in public_timeline(into):
+        if merged_at is not None and row["created_at"] >= merged_at and row["kind"] != "rate":
+            rows.append(row)
+    return rows

@@ -47,6 +47,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("dispatch", [S.SUBMITTED, S.RETURNED], [S.DISPATCHED], [R.DISPATCHER, SYSTEM]),
         # Arbitration: the dispatcher rejects a return and force-dispatches to the same unit.
         _t("arbitrate", [S.RETURNED], [S.DISPATCHED], [R.DISPATCHER]),
+        # A duplicate not yet at a unit goes into another open ticket (合并); its requester
+        # follows the other ticket's handling through their own number.
+        _t("merge", [S.SUBMITTED, S.RETURNED], [S.MERGED], [R.INTAKE_AGENT, R.DISPATCHER]),
         _t("sign", [S.DISPATCHED], [S.IN_PROGRESS], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
         _t("return", [S.DISPATCHED], [S.RETURNED], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
         # Co-handling (协办): an assisting unit adds its input for the lead unit.

@@ -371,6 +371,24 @@ class TicketForm(ErrorMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class MergeForm(TicketForm):
+    """Merge into one of the possible duplicates, or into a ticket whose number is typed in."""
+
+    into_id = forms.CharField(label=_("Merge into"), required=False, widget=forms.Select())
+    into_number = forms.CharField(
+        label=_("…or the ticket number"), required=False, max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "20261126-000001", "class": "mono"}),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, similar: list | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into_id"].widget.choices = [
+            *blank(_("— choose a possible duplicate —")),
+            *[(d.ticket.pk, f"{d.ticket.number} {d.ticket.title}（{round(d.score * 100)}%）") for d in similar or []],
+        ]
+
+
 class DecisionForm(ErrorMixin, forms.Form):
     """A supervisor's decision: the two buttons carry `decision`, the note explains it."""
 
@@ -528,6 +546,7 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "sign": SignForm,
     "return": ReturnForm,
     "arbitrate": ArbitrateForm,
+    "merge": MergeForm,
     "assist_input": AssistInputForm,
     "reply": ReplyForm,
     "rate": StaffRateForm,

@@ -46,12 +46,21 @@ from minyi.supervision.actions import levels as supervision_levels
 from minyi.supervision.models import SupervisionLevel, SupervisionOrder
 from minyi.tickets import access, actions, workflow
 from minyi.tickets.choices import AT_UNIT_STATUSES, Channel, RequestType, Status
+from minyi.tickets.duplicates import Similar, similar_open_tickets
 from minyi.tickets.models import Notification, Ticket
-from minyi.tickets.timeline import event_label, public_timeline, staff_timeline
+from minyi.tickets.timeline import (
+    event_label,
+    followed,
+    merged_public_timeline,
+    public_timeline,
+    requester_can_rate,
+    staff_timeline,
+)
 from minyi.web.forms import (
     ACTION_FORMS,
     DecisionForm,
     DispatchForm,
+    MergeForm,
     RateForm,
     SubmissionForm,
     TicketForm,
@@ -273,16 +282,20 @@ def _track_lookup_again(request: HttpRequest, number: str) -> HttpResponse:
 def track_context(
     ticket: Ticket, rate_form: RateForm | None = None, alert: str = ""
 ) -> dict[str, Any]:
-    can_rate = ticket.status == Status.REPLIED
-    timeline = public_timeline(ticket)
+    """The requester's view; a merged ticket shows the state and replies of the one it went into."""
+    into = followed(ticket)
+    can_rate = requester_can_rate(ticket)
+    timeline = merged_public_timeline(ticket, into) if into is not ticket else public_timeline(ticket)
     previous = ""
     for row in timeline:  # acts that keep the state (an extension...) do not repeat it
         row["changed"] = row["to_status"] != previous
         previous = row["to_status"]
     return {
         "ticket": ticket,
+        "into": into if into is not ticket else None,
+        "followed": into,
         "timeline": timeline,
-        "replies": list(ticket.replies.select_related("unit")),
+        "replies": list(into.replies.select_related("unit")),
         "ratings": list(ticket.ratings.all()),
         "can_rate": can_rate,
         "rate_form": (rate_form or RateForm(auto_id="id_rate_%s")) if can_rate else None,
@@ -678,7 +691,17 @@ def new_action_form(name: str, ticket: Ticket, data: Any = None, files: Any = No
             kwargs["initial"]["assisting_unit_ids"] = [u.pk for u in routed.assisting]
     if issubclass(form_class, TicketForm):
         kwargs["ticket"] = ticket
+    if form_class is MergeForm:
+        kwargs["similar"] = similar_tickets(ticket)
     return form_class(data, files, **kwargs)
+
+
+def similar_tickets(ticket: Ticket) -> list[Similar]:
+    """Possible duplicates, computed once per ticket object (the panel and the form share them)."""
+    cached = getattr(ticket, "_similar", None)
+    if cached is None:
+        cached = ticket._similar = similar_open_tickets(ticket)  # type: ignore[attr-defined]
+    return cached
 
 
 ACTION_LABELS = {
@@ -687,6 +710,7 @@ ACTION_LABELS = {
     "sign": gettext_lazy("Sign for"),
     "return": gettext_lazy("Return"),
     "arbitrate": gettext_lazy("Reject the return and dispatch again"),
+    "merge": gettext_lazy("Merge as a duplicate"),
     "assist_input": gettext_lazy("Add assisting input"),
     "reply": gettext_lazy("Reply"),
     "rate": gettext_lazy("Record return-visit rating"),
@@ -704,6 +728,7 @@ ACTION_DONE = {
     "sign": gettext_lazy("Signed for. The ticket is now in progress."),
     "return": gettext_lazy("Returned to the dispatcher."),
     "arbitrate": gettext_lazy("Return rejected: the ticket is dispatched again to the same unit."),
+    "merge": gettext_lazy("Merged. The requester follows the other ticket with their own number."),
     "assist_input": gettext_lazy("Input added for the lead unit."),
     "reply": gettext_lazy("Reply sent to the requester."),
     "rate": gettext_lazy("Rating recorded."),
@@ -898,6 +923,8 @@ def ticket_context(
     return {
         "ticket": ticket,
         "routing": routing_suggestion(ticket) if "dispatch" in available or "arbitrate" in available else None,
+        "similar": similar_tickets(ticket) if "merge" in available else None,
+        "merged_tickets": list(ticket.merged_tickets.order_by("id").only("id", "number", "title")),
         "assist_inputs": list(ticket.assist_inputs.select_related("unit")),
         "contact": access.access_requester_contact(actor, ticket),
         "assisting_units": list(ticket.assisting_units.all()),
@@ -946,6 +973,18 @@ def perform(actor: Actor, ticket_id: int, name: str, form, files: list[Any]) -> 
         )
     elif name == "arbitrate":
         actions.arbitrate(actor, ticket_id, note=data.get("note") or "")
+    elif name == "merge":
+        number = (data.get("into_number") or "").strip()
+        if number:
+            into_id = access.access_ticket_id_by_number(actor, number)
+            if into_id is None:
+                raise InvalidInput(_("There is no such ticket to merge into."), "invalid_target", field="into_number")
+        else:
+            try:
+                into_id = int(data.get("into_id") or 0)
+            except ValueError:
+                into_id = 0
+        actions.merge(actor, ticket_id, into_id, data.get("note") or "")
     elif name == "assist_input":
         actions.assist_input(actor, ticket_id, text=data.get("text") or "")
     elif name == "reply":
