@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import Field
 
 from minyi.api.auth import StaffAuth, request_actor
 from minyi.api.schemas import ErrorOut
 from minyi.assist.suggest import suggest
-from minyi.core.errors import Forbidden
-from minyi.org.models import Role
 from minyi.tickets import access
 
 router = Router(tags=["assist"])
 
 #: Who may ask for suggestions.
-ASSIST_ROLES = frozenset({Role.INTAKE_AGENT, Role.DISPATCHER, Role.ADMIN})
 
 
 class IntakeIn(Schema):
@@ -46,10 +42,6 @@ class IntakeSuggestionsOut(Schema):
     street: SuggestionOut
 
 
-def may_assist(roles: frozenset[str]) -> bool:
-    return bool(roles & ASSIST_ROLES)
-
-
 @router.post(
     "/intake",
     response={200: IntakeSuggestionsOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
@@ -59,8 +51,6 @@ def intake(request: HttpRequest, payload: IntakeIn) -> Any:
     """Suggest the request type, category, lead unit, urgency, district and street for a
     request's text, each with a confidence and the words that drove it. Nothing is saved."""
     actor = request_actor(request)
-    access.require_staff(actor)
-    if not may_assist(actor.roles):
-        raise Forbidden(_("Only intake agents and dispatchers use intake suggestions."), "forbidden")
+    access.access_intake_suggestions(actor)
     return suggest(payload.text, payload.title).as_dict()
 

@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from minyi.assist.api import may_assist
 from minyi.assist.suggest import suggest
 from minyi.core.errors import RateLimited
 from minyi.core.ratelimit import check_rate
 from minyi.org.actors import actor_for_user
+from minyi.tickets import access
 
 #: Below this many characters there is nothing to suggest from.
 MIN_CHARS = 6
@@ -24,7 +24,7 @@ def intake_suggestions(request: HttpRequest) -> HttpResponse:
     """Suggestions for the intake form's title and text. Staff who take in requests get them
     freely; the public portal's form is rate-limited per client."""
     actor = actor_for_user(request.user)
-    if not (actor.is_staff_user and may_assist(actor.roles)):
+    if not access.can_use_intake_suggestions(actor):
         try:
             check_rate(request, "assist", getattr(settings, "MINYI_ASSIST_PUBLIC_RATE_LIMIT", 120))
         except RateLimited:

@@ -13,6 +13,16 @@ from minyi.tickets.access import require_staff
 ALL_ORDERS_ROLES = frozenset({Role.SUPERVISOR, Role.CITY_LEADER, Role.ADMIN, Role.DISPATCHER})
 
 
+def can_see_supervision(actor: Actor) -> bool:
+    """Whether the supervision queue is for `actor`: those who follow every unit's orders, and
+    the handling units (their own unit's)."""
+    return bool(actor.roles & (ALL_ORDERS_ROLES | UNIT_ROLES))
+
+
+def sees_all_orders(actor: Actor) -> bool:
+    return bool(actor.roles & ALL_ORDERS_ROLES)
+
+
 def access_supervision_queryset(actor: Actor) -> QuerySet[SupervisionOrder]:
     """Every order `actor` may see: all of them for supervisors, city leaders, administrators
     and dispatchers; a unit's own orders for its handlers and leaders; none otherwise."""

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from minyi.core import clock
 from minyi.core.errors import Forbidden, NotAuthenticated, NotFound
 from minyi.org.actors import PUBLIC, SYSTEM, Actor
-from minyi.org.models import UNIT_ROLES
+from minyi.org.models import UNIT_ROLES, Role
 from minyi.tickets import workflow
 from minyi.tickets.codes import access_code_matches, normalise_code
 from minyi.tickets.models import Attachment, Ticket
@@ -60,6 +60,31 @@ def access_ticket_id_by_number(actor: Actor, number: str) -> int | None:
     """The id of the ticket numbered `number` if `actor` may see it (a merge target typed in)."""
     require_staff(actor)
     return access_ticket_queryset(actor).filter(number=(number or "").strip()).values_list("pk", flat=True).first()
+
+
+#: Roles that take requests in and may use the intake suggestions.
+ASSIST_ROLES = frozenset({Role.INTAKE_AGENT, Role.DISPATCHER, Role.ADMIN})
+
+
+def can_intake(actor: Actor) -> bool:
+    """Whether `actor` may take a request in (the workflow table's `submit`)."""
+    return actor.is_staff_user and workflow.role_for("submit", actor.roles) is not None
+
+
+def access_intake(actor: Actor) -> None:
+    require_staff(actor)
+    if not can_intake(actor):
+        raise Forbidden(_("Your role may not do this."), "role_not_allowed")
+
+
+def can_use_intake_suggestions(actor: Actor) -> bool:
+    return actor.is_staff_user and bool(actor.roles & ASSIST_ROLES)
+
+
+def access_intake_suggestions(actor: Actor) -> None:
+    require_staff(actor)
+    if not can_use_intake_suggestions(actor):
+        raise Forbidden(_("Only intake agents and dispatchers use intake suggestions."), "forbidden")
 
 
 def access_attachment(actor: Actor, token: str, ticket_id: int | None = None) -> Attachment:

@@ -41,10 +41,14 @@ from minyi.sla import services as sla_services
 from minyi.sla.guards import MAX_EXTENSIONS
 from minyi.sla.models import Decision, Extension, Milestone, StagedPlan, TimeLimitPolicy
 from minyi.sla.policies import SHANGHAI, TIME_LIMIT_DAYS, URGENT_HOURS
-from minyi.supervision.access import ALL_ORDERS_ROLES, access_supervision_queryset
+from minyi.supervision.access import (
+    access_supervision_queryset,
+    can_see_supervision,
+    sees_all_orders,
+)
 from minyi.supervision.actions import levels as supervision_levels
 from minyi.supervision.models import SupervisionLevel, SupervisionOrder
-from minyi.tickets import access, actions, workflow
+from minyi.tickets import access, actions
 from minyi.tickets.choices import AT_UNIT_STATUSES, Channel, RequestType, Status
 from minyi.tickets.duplicates import Similar, similar_open_tickets
 from minyi.tickets.models import Notification, Ticket
@@ -399,12 +403,6 @@ def staff_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespo
 NOTICE_WARNING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 
-def sees_supervision(actor: Actor) -> bool:
-    """Whether the supervision queue is for `actor`: those who follow every unit's orders, and
-    the handling units (their own unit's)."""
-    return bool(actor.roles & (ALL_ORDERS_ROLES | UNIT_ROLES))
-
-
 def holiday_notice_admin_url() -> str:
     try:
         return reverse("admin:sla_holidaynotice_changelist")
@@ -422,7 +420,7 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
     ).count()
     is_admin = actor.has(Role.ADMIN) or request.user.is_staff
     supervision_open = None
-    if sees_supervision(actor):
+    if can_see_supervision(actor):
         supervision_open = (
             access_supervision_queryset(actor).filter(status=SupervisionOrder.Status.OPEN).count()
         )
@@ -435,7 +433,7 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
             "roles": [role_text(r) for r in sorted(actor.roles)],
             "unit": unit.name if unit else "",
             "is_admin": is_admin,
-            "can_intake": workflow.role_for("submit", actor.roles) is not None,
+            "can_intake": access.can_intake(actor),
             "unread": unread,
             "supervision": supervision_open is not None,
             "supervision_open": supervision_open or 0,
@@ -627,10 +625,10 @@ def worklist(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    if workflow.role_for("submit", actor.roles) is None:
-        return console_error(
-            request, access.Forbidden(_("Your role may not do this."), "role_not_allowed")
-        )
+    try:
+        access.access_intake(actor)
+    except DomainError as exc:
+        return console_error(request, exc)
     status = 200
     files_dropped = False
     if request.method == "POST":
@@ -1154,12 +1152,12 @@ SUPERVISION_STATES = {
 def supervision(request: HttpRequest) -> HttpResponse:
     """The supervision queue (督办): open orders first by their respond-by time."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    if not sees_supervision(actor):
+    if not can_see_supervision(actor):
         return console_error(
             request, Forbidden(_("Your role may not do this."), "role_not_allowed")
         )
     orders = access_supervision_queryset(actor)
-    city_wide = bool(actor.roles & ALL_ORDERS_ROLES)
+    city_wide = sees_all_orders(actor)
     params = {key: request.GET.get(key, "").strip() for key in ("state", "level", "unit", "cause")}
     if params["state"] not in SUPERVISION_STATES:
         params["state"] = "open"
