@@ -42,6 +42,12 @@ def reference_data(db):
         )
     for code, name in sla_defaults.REASONS:
         ExtensionReason.objects.get_or_create(code=code, defaults={"name": name})
+    # Reply outcomes (tickets/0008).
+    from minyi.tickets.models import ReplyOutcome
+
+    outcomes = importlib.import_module("minyi.tickets.migrations.0008_reply_outcomes").OUTCOMES
+    for order, (code, name, resolved) in enumerate(outcomes, start=1):
+        ReplyOutcome.objects.get_or_create(code=code, defaults={"name": name, "resolved": resolved, "order": order})
     levels = importlib.import_module("minyi.supervision.migrations.0002_levels").LEVELS
     for level, code, name, days in levels:
         SupervisionLevel.objects.get_or_create(
@@ -144,7 +150,7 @@ def new_ticket(org, actors):
                 elif step == "in_progress":
                     actions.sign(actors["handler"], ticket.pk)
                 elif step == "replied":
-                    actions.reply(actors["handler"], ticket.pk, "已安排维保单位更换电梯主板，并于本周五前完成检测。")
+                    actions.reply(actors["handler"], ticket.pk, "已安排维保单位更换电梯主板，并于本周五前完成检测。", outcome="resolved")
                 elif step == "closed":
                     actions.rate(_requester(), None, rating="satisfied", code=code, number=ticket.number)
         ticket.refresh_from_db()
@@ -235,6 +241,14 @@ def ticket_state(ticket_id: int) -> dict:
         # Duplicates (issue 4): the merge.
         "merged_into_id": ticket.merged_into_id,
         "merged_tickets": sorted(ticket.merged_tickets.values_list("id", flat=True)),
+        # Closing the loop (issue 5): replies' states, redo, reviews, screenings.
+        "reply_states": list(ticket.replies.order_by("id").values_list("id", "state", "approved_at")),
+        "rating_due_at": ticket.rating_due_at,
+        "redo_count": ticket.redo_count,
+        "escalated": ticket.escalated,
+        "reviews": ticket.reviews.count(),
+        "screenings": list(ticket.screenings.order_by("id").values_list("id", "state")),
+        "order_answers": list(ticket.supervision_orders.order_by("id").values_list("id", "answered_at")),
     }
 
 

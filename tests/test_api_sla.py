@@ -316,7 +316,7 @@ def test_which_clock_runs(api, travel, new_ticket, org, actors, status, clock):
     if status in ("in_progress", "replied", "closed"):
         actions.sign(actors["handler"], ticket.pk)
     if status in ("replied", "closed"):
-        actions.reply(actors["handler"], ticket.pk, "已答复。")
+        actions.reply(actors["handler"], ticket.pk, "已答复。", outcome="resolved")
     if status == "closed":
         actions.close(actors["dispatcher"], ticket.pk)
     travel("2026-11-24T10:00")  # past the requester's deadline, on the unit's last day

@@ -61,7 +61,7 @@ def test_a_row(api, orders, org):
     assert rows[late.pk] == {
         "id": late.pk, "cause": "overdue", "level": 2, "level_name": "正式督办通知", "status": "open",
         "opened_at": "2026-11-24T10:00:00+08:00", "due_at": "2026-11-30T23:59:59+08:00",
-        "closed_at": None, "close_reason": "",
+        "closed_at": None, "close_reason": "", "reason": "", "answer": "", "answered_at": None,
         "ticket_id": ticket.pk, "ticket_number": ticket.number, "ticket_title": "电梯维修超期",
         "unit_id": org["housing"].pk, "unit": "深圳市住房和建设局", "milestone_id": None,
     }
@@ -153,7 +153,7 @@ def test_orders_on_the_tickets_detail(api, orders):
     assert body["supervision_orders"] == [{
         "id": orders["late"].pk, "cause": "overdue", "level": 2, "level_name": "正式督办通知", "status": "open",
         "opened_at": "2026-11-24T10:00:00+08:00", "due_at": "2026-11-30T23:59:59+08:00",
-        "closed_at": None, "close_reason": "",
+        "closed_at": None, "close_reason": "", "reason": "", "answer": "", "answered_at": None,
     }]
     assert (body["warning"], body["overdue"]) == ("overdue", True)
     settled = api("get", f"/api/v1/tickets/{orders['tickets']['settled'].pk}", "supervisor").json()

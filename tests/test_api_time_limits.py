@@ -438,7 +438,7 @@ def test_wrong_state(api, travel, new_ticket, actors, unchanged, name, status):
     else:
         from minyi.tickets import actions
 
-        actions.reply(actors["handler"], ticket.pk, "已答复诉求人。")
+        actions.reply(actors["handler"], ticket.pk, "已答复诉求人。", outcome="resolved")
         if status == "closed":
             actions.close(actors["dispatcher"], ticket.pk)
     who = "supervisor" if name.startswith("decide") else "handler"

@@ -36,7 +36,7 @@ def test_track_a_new_ticket(api_client, new_ticket):
     ]
     assert set(body) == {
         "number", "status", "status_label", "type", "title", "created_at", "due_at", "lead_unit",
-        "replies", "rating", "can_rate", "timeline", "merged_into",
+        "replies", "rating", "can_rate", "timeline", "merged_into", "rating_due_at",
     }
 
 
@@ -53,7 +53,7 @@ def test_the_public_timeline_has_no_staff_names_and_no_internal_notes(api, api_c
     api("post", f"/api/v1/tickets/{ticket.pk}/dispatch", "dispatcher",
         {"unit_id": org["housing"].pk, "note": "内部：请优先处理，诉求人多次来电"})
     api("post", f"/api/v1/tickets/{ticket.pk}/sign", "handler", {"note": "内部签收备注"})
-    api("post", f"/api/v1/tickets/{ticket.pk}/reply", "handler", {"text": REPLY})
+    api("post", f"/api/v1/tickets/{ticket.pk}/reply", "handler", {"text": REPLY, "outcome": "resolved"})
     assert TicketEvent.objects.filter(ticket=ticket, actor_label="王五").count() == 2
 
     response = track(api_client, ticket)
@@ -122,7 +122,7 @@ def test_rating_twice_is_refused(api_client, new_ticket, unchanged, first):
     ticket = new_ticket("replied")
     assert rate(api_client, ticket, first).status_code == 200
     with unchanged(ticket):
-        assert_error(rate(api_client, ticket, "satisfied"), 409, "invalid_state")
+        assert_error(rate(api_client, ticket, "satisfied"), 409, "already_rated")
 
 
 @pytest.mark.parametrize("status", ["submitted", "dispatched", "in_progress"])
@@ -166,7 +166,7 @@ def test_the_requester_follows_an_anonymous_ticket_to_the_end(api_client, api, o
     for name, who, body in [
         ("dispatch", "dispatcher", {"unit_id": org["housing"].pk}),
         ("sign", "handler", {}),
-        ("reply", "handler", {"text": REPLY}),
+        ("reply", "handler", {"text": REPLY, "outcome": "resolved"}),
     ]:
         assert api("post", f"/api/v1/tickets/{ticket.pk}/{name}", who, body).status_code == 200
     assert track(api_client, ticket).json()["can_rate"] is True

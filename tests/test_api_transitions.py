@@ -21,7 +21,7 @@ def payload(name: str, org) -> dict:
         "dispatch": {"unit_id": org["housing"].pk},
         "sign": {},
         "return": {"reason_code": "not_our_remit", "note": "不属于本单位职责", "legal_basis": "《物业管理条例》第十二条"},
-        "reply": {"text": REPLY},
+        "reply": {"text": REPLY, "outcome": "resolved"},
         "rate": {"rating": "satisfied"},
         "close": {},
     }[name]
@@ -49,7 +49,11 @@ def test_direct_answer(api, new_ticket, unchanged):
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["available_actions"], body["lead_unit"]) == ("closed", [], None)
-    assert body["replies"] == [{"text": ANSWER, "unit": None, "direct": True, "created_at": body["replies"][0]["created_at"]}]
+    assert body["replies"] == [{
+        "id": body["replies"][0]["id"], "text": ANSWER, "unit": None, "direct": True, "outcome": None,
+        "outcome_name": None, "state": "published", "round": 0, "approved": False, "attachments": [],
+        "created_at": body["replies"][0]["created_at"],
+    }]
     assert body["replied_at"] == body["closed_at"]
     event = TicketEvent.objects.filter(ticket=ticket).last()
     assert (event.kind, event.actor_role, event.from_status, event.to_status) == (
@@ -119,7 +123,7 @@ def test_return(api, new_ticket, org):
 
 def test_reply(api, new_ticket):
     ticket = new_ticket("in_progress")
-    response = api("post", url(ticket, "reply"), "leader", {"text": REPLY})
+    response = api("post", url(ticket, "reply"), "leader", {"text": REPLY, "outcome": "resolved"})
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "replied"
@@ -228,7 +232,8 @@ def test_wrong_state(api, new_ticket, org, unchanged, name, status):
     ticket = new_ticket(status, type="consultation")
     who = {"rate": "supervisor", "close": "supervisor"}.get(name, READY[name][1])
     with unchanged(ticket):
-        assert_error(api("post", url(ticket, name), who, payload(name, org)), 409, "invalid_state")
+        code = "already_rated" if (name, status) == ("rate", "closed") else "invalid_state"
+        assert_error(api("post", url(ticket, name), who, payload(name, org)), 409, code)
 
 
 def test_the_loser_of_a_race_gets_invalid_state(api, new_ticket, unchanged):
@@ -261,7 +266,9 @@ def test_direct_answer_on_a_complaint(api, new_ticket, unchanged):
         ("return", {"reason_code": "because", "note": "说明", "legal_basis": "《物业管理条例》第十二条"}, "invalid_reason", "reason_code"),
         ("return", {"reason_code": "not_our_remit", "note": "  ", "legal_basis": "《物业管理条例》第十二条"}, "required", "note"),
         ("return", {"reason_code": "not_our_remit", "note": "长" * 2001, "legal_basis": "《物业管理条例》第十二条"}, "too_long", "note"),
-        ("reply", {}, "invalid", "text"),
+        ("reply", {}, "required", "text"),
+        ("reply", {"text": "已处理完毕。"}, "invalid_outcome", "outcome"),
+        ("reply", {"text": "已处理完毕。", "outcome": "no_such"}, "invalid_outcome", "outcome"),
         ("reply", {"text": ""}, "required", "text"),
         ("reply", {"text": "长" * 5001}, "too_long", "text"),
         ("rate", {}, "invalid", "rating"),

@@ -256,7 +256,8 @@ def test_api_intake_suggestions(api, users, model_dir):
                    {"title": "燃气泄漏", "text": "福田区莲花街道某小区楼道有很浓的煤气味，物业管理处没人"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"type", "category", "unit", "urgent", "district", "street"}
+    assert set(body) == {"type", "category", "unit", "urgent", "district", "street", "duplicates"}
+    assert body["duplicates"] == []  # no open tickets nearby (see tests/test_duplicates.py)
     assert body["urgent"]["value"] is True and body["urgent"]["reasons"] == ["燃气泄漏", "煤气味"]
     assert body["street"]["value"] == "440304001" and body["street"]["label"] == "莲花街道"
     assert body["district"]["value"] == "440304"

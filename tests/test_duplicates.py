@@ -9,7 +9,7 @@ import pytest
 
 from conftest import assert_error
 from minyi.tickets import actions
-from minyi.tickets.duplicates import similar_open_tickets
+from minyi.tickets.duplicates import similar_open_tickets, similar_to_draft
 from minyi.tickets.models import Ticket, TicketRating
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,51 @@ def test_similar_skips_closed_and_merged_and_far_away(new_ticket, actors, pair):
     assert far.pk not in [s.ticket.pk for s in similar_open_tickets(duplicate)]  # about 2.2 km
     actions.merge(actors["dispatcher"], original.pk, far.pk, "")
     assert original.pk not in [s.ticket.pk for s in similar_open_tickets(duplicate)]
+
+
+def test_a_draft_finds_the_open_ticket_about_the_same_issue(org, new_ticket, pair):
+    original, duplicate = pair
+    found = similar_to_draft(DUPLICATE["title"], DUPLICATE["text"], org["futian"].code, org["lianhua"].code)
+    # Both are open in the street; the one in the same words first.
+    assert [s.ticket.pk for s in found] == [duplicate.pk, original.pk]
+    assert found[0].score == 1.0 and found[0].reasons
+    # By name as well as by code; a street outside the district is left out (the district counts).
+    assert len(similar_to_draft(DUPLICATE["title"], DUPLICATE["text"], "福田区", "粤海街道")) == 2
+    assert similar_to_draft(DUPLICATE["title"], DUPLICATE["text"], org["nanshan"].code) == []
+    assert similar_to_draft(UNRELATED["title"], UNRELATED["text"], org["futian"].code) == []
+    # Nothing can be said without a district or without text.
+    assert similar_to_draft(DUPLICATE["title"], DUPLICATE["text"], None) is None
+    assert similar_to_draft(DUPLICATE["title"], DUPLICATE["text"], "不存在区") is None
+    assert similar_to_draft(" ", "", org["futian"].code) is None
+
+
+def test_a_draft_with_coordinates_skips_tickets_far_away(org, new_ticket):
+    near = new_ticket(latitude="22.550000", longitude="114.060000")
+    far = new_ticket(latitude="22.570000", longitude="114.060000")  # about 2.2 km north
+    found = similar_to_draft(
+        DUPLICATE["title"], DUPLICATE["text"], org["futian"].code, org["lianhua"].code,
+        latitude=22.5501, longitude=114.06,
+    )
+    assert [s.ticket.pk for s in found] == [near.pk]
+    assert "相距 11 米" in found[0].reasons
+
+
+def test_intake_suggestions_list_likely_duplicates(api, org, pair):
+    original, duplicate = pair
+    text = {"title": DUPLICATE["title"], "text": "福田区莲花街道" + DUPLICATE["text"]}
+    # No place given: the suggested one (莲花街道 from the text) is used.
+    response = api("post", "/api/v1/assist/intake", "agent", text)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["street"]["value"] == org["lianhua"].code
+    assert {d["number"] for d in body["duplicates"]} == {original.number, duplicate.number}
+    assert body["duplicates"][0]["number"] == duplicate.number
+    assert body["duplicates"][0]["street"] == "莲花街道"
+    assert body["duplicates"][0]["reasons"]
+    # The place given wins over the suggested one.
+    elsewhere = api("post", "/api/v1/assist/intake", "dispatcher", {**text, "district": org["nanshan"].code}).json()
+    assert elsewhere["duplicates"] == []
+    assert_error(api("post", "/api/v1/assist/intake", "agent", {**text, "latitude": 91}), 422, "invalid", "latitude")
 
 
 def test_duplicates_endpoint(api, pair):
@@ -138,7 +183,7 @@ def test_merged_requester_follows_the_reply_and_rates_it(api, actors, org, pair)
     assert tracked["can_rate"] is False
     actions.dispatch(actors["dispatcher"], original.pk, org["housing"].pk)
     actions.sign(actors["handler"], original.pk)
-    actions.reply(actors["handler"], original.pk, "已更换电梯主板。")
+    actions.reply(actors["handler"], original.pk, "已更换电梯主板。", outcome="resolved")
     tracked = api("get", f"/api/v1/track/{duplicate.number}", None, {"code": code}).json()
     assert tracked["status"] == "replied"
     assert [r["text"] for r in tracked["replies"]] == ["已更换电梯主板。"]

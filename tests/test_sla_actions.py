@@ -342,7 +342,7 @@ def test_only_while_the_unit_handles_the_ticket(handled, actors, unchanged, new_
     _ready(name, actors, handled)
     if status == "replied":
         ticket = handled
-        actions.reply(actors["handler"], ticket.pk, "已答复诉求人。")
+        actions.reply(actors["handler"], ticket.pk, "已答复诉求人。", outcome="resolved")
     else:
         ticket = new_ticket("dispatched")
     who = "supervisor" if name.startswith("decide") else "handler"
@@ -650,7 +650,7 @@ def test_orders_open_once_per_cause(handled, travel):
 def test_a_pending_extension_lapses_with_the_reply(handled, actors):
     """Deciding is possible only while the unit handles the ticket; a reply withdraws it."""
     request_extension(actors["handler"], handled)
-    actions.reply(actors["handler"], handled.pk, "已答复诉求人。")
+    actions.reply(actors["handler"], handled.pk, "已答复诉求人。", outcome="resolved")
     assert fresh(handled).extensions.get().status == Decision.WITHDRAWN
     with pytest.raises(Conflict) as caught:
         sla_actions.decide_extension(actors["supervisor"], handled.pk, approve=True)
@@ -670,7 +670,7 @@ def test_a_reply_withdraws_applications_still_pending(new_ticket, actors):
     sla_actions.request_extension(
         actors["handler"], ticket.pk, reason_code="hard_case", working_days=3, explanation="需联合核查"
     )
-    actions.reply(actors["handler"], ticket.pk, "已处理完毕，现场已整改。")
+    actions.reply(actors["handler"], ticket.pk, "已处理完毕，现场已整改。", outcome="resolved")
     extension = Extension.objects.get(ticket=ticket)
     assert extension.status == "withdrawn"
     assert extension.decided_at is not None

@@ -216,7 +216,7 @@ def test_order_closes_itself_when_the_unit_replies(ticket_at, actors):
     ticket = ticket_at("2026-03-02 10:00", type="consultation")
     run("2026-03-05 09:00")
     with clock.frozen_at(at("2026-03-05 14:00")):
-        actions.reply(actors["handler"], ticket.pk, "已联系物业，电梯已于今日修复并通过检测。")
+        actions.reply(actors["handler"], ticket.pk, "已联系物业，电梯已于今日修复并通过检测。", outcome="resolved")
     assert run("2026-03-05 14:05") == counts(closed=1)
     order = SupervisionOrder.objects.get(ticket=ticket)
     assert (order.status, order.closed_at, order.close_reason) == ("closed", at("2026-03-05 14:05"), _("The ticket was handled."))

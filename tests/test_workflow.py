@@ -14,11 +14,12 @@ from minyi.tickets import workflow
 from minyi.tickets.choices import OPEN_STATUSES, TERMINAL_STATUSES, Rating, Status
 
 STATUSES = [
-    "submitted", "dispatched", "returned", "in_progress", "replied", "under_review", "closed", "merged",
+    "submitted", "dispatched", "returned", "in_progress", "pending_approval", "replied", "under_review", "closed",
+    "merged",
 ]
 TRANSITIONS = [
     "submit", "direct_answer", "dispatch", "arbitrate", "merge", "sign", "return", "assist_input", "reply",
-    "rate", "close",
+    "approve_reply", "reject_reply", "rate", "review", "close", "require_new_reply",
     "request_extension", "decide_extension", "file_plan", "decide_plan", "record_milestone",
 ]
 #: Acts that keep the ticket's state: an assisting unit's input (协办), and the time limits
@@ -44,8 +45,12 @@ SOURCES = {
     "return": {"dispatched"},
     "assist_input": {"dispatched", "in_progress"},
     "reply": {"in_progress"},
+    "approve_reply": {"pending_approval"},
+    "reject_reply": {"pending_approval"},
     "rate": {"replied"},
+    "review": {"under_review"},
     "close": {"replied", "under_review"},
+    "require_new_reply": {"replied"},
     "request_extension": {"in_progress"},
     "decide_extension": {"in_progress"},
     "file_plan": {"in_progress"},
@@ -64,8 +69,12 @@ ROLES_ALLOWED = {
     "return": {"handler", "unit_leader"},
     "assist_input": {"handler", "unit_leader"},  # of an assisting unit (access checks the unit)
     "reply": {"handler", "unit_leader"},
+    "approve_reply": {"unit_leader"},  # escalated handling: the leader signs the reply
+    "reject_reply": {"unit_leader"},
     "rate": {"requester", "intake_agent", "supervisor"},
+    "review": {"dispatcher", "supervisor"},
     "close": {"dispatcher", "supervisor", "system"},
+    "require_new_reply": {"supervisor"},
     "request_extension": {"handler", "unit_leader"},
     "decide_extension": {"supervisor"},
     "file_plan": {"handler", "unit_leader"},
@@ -92,14 +101,17 @@ AVAILABLE = {
         "unit_leader": ["assist_input", "reply", "request_extension", "file_plan", "record_milestone"],
         "supervisor": ["decide_extension", "decide_plan"],
     },
+    "pending_approval": {"unit_leader": ["approve_reply", "reject_reply"]},
     "replied": {
         "intake_agent": ["rate"],
         "dispatcher": ["close"],
-        "supervisor": ["rate", "close"],
+        "supervisor": ["rate", "close", "require_new_reply"],
         "requester": ["rate"],
         "system": ["close"],
     },
-    "under_review": {"dispatcher": ["close"], "supervisor": ["close"], "system": ["close"]},
+    "under_review": {
+        "dispatcher": ["review", "close"], "supervisor": ["review", "close"], "system": ["close"],
+    },
     "closed": {},
     "merged": {},
 }
@@ -113,7 +125,7 @@ def test_the_vocabulary_is_the_one_tested_here():
 
 def test_open_and_terminal_groups_partition_the_statuses():
     assert set(OPEN_STATUSES) == {
-        "submitted", "dispatched", "returned", "in_progress", "replied", "under_review"
+        "submitted", "dispatched", "returned", "in_progress", "pending_approval", "replied", "under_review"
     }
     assert set(TERMINAL_STATUSES) == {"closed", "merged"}
     assert not OPEN_STATUSES & TERMINAL_STATUSES
@@ -164,7 +176,7 @@ def test_available(status, role):
 
 def test_available_for_several_roles_keeps_page_order():
     assert workflow.available("replied", {"supervisor", "dispatcher", "intake_agent"}) == [
-        "rate", "close"
+        "rate", "close", "require_new_reply"
     ]
     assert workflow.available("submitted", {"handler", "intake_agent", "dispatcher"}) == [
         "direct_answer", "dispatch", "merge"
@@ -185,6 +197,10 @@ def test_available_for_several_roles_keeps_page_order():
         ("sign", None, "in_progress"),
         ("return", None, "returned"),
         ("reply", None, "replied"),
+        ("approve_reply", None, "replied"),
+        ("reject_reply", None, "in_progress"),
+        ("review", None, "closed"),
+        ("require_new_reply", None, "in_progress"),
         ("rate", "satisfied", "closed"),
         ("rate", "basically_satisfied", "closed"),
         ("rate", "dissatisfied", "under_review"),
@@ -193,6 +209,16 @@ def test_available_for_several_roles_keeps_page_order():
 )
 def test_target_for(name, rating, target):
     assert workflow.target_for(name, rating) == target
+
+
+def test_a_reply_under_escalated_handling_waits_for_approval():
+    assert workflow.target_for("reply", needs_approval=True) == "pending_approval"
+    assert workflow.target_for("reply", needs_approval=False) == "replied"
+
+
+def test_a_review_redoes_or_closes():
+    assert workflow.target_for("review", redo=True) == "in_progress"
+    assert workflow.target_for("review", redo=False) == "closed"
 
 
 @pytest.mark.parametrize("name", KEEP_STATE)
@@ -214,7 +240,8 @@ def test_every_rating_has_a_target():
     [
         ("submit", False), ("direct_answer", False), ("dispatch", False), ("arbitrate", False),
         ("merge", False), ("sign", True), ("return", True), ("assist_input", False), ("reply", True), ("rate", False),
-        ("close", False),
+        ("close", False), ("approve_reply", True), ("reject_reply", True), ("review", False),
+        ("require_new_reply", False),
         ("request_extension", True), ("decide_extension", False), ("file_plan", True),
         ("decide_plan", False), ("record_milestone", True),
     ],

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "minyi.tickets",
     "minyi.sla",
     "minyi.supervision",
+    "minyi.feedback",
     "minyi.dispatch",
     "minyi.web",
     "minyi.assist",
@@ -206,6 +207,35 @@ MINYI_DUPLICATE_RADIUS_M = int(os.environ.get("MINYI_DUPLICATE_RADIUS_M", "300")
 # Intake suggestions: versioned model files, and how often a server looks for a new one.
 MINYI_MODEL_DIR = Path(os.environ.get("MINYI_MODEL_DIR", DATA_DIR / "models"))
 MINYI_MODEL_CHECK_SECONDS = float(os.environ.get("MINYI_MODEL_CHECK_SECONDS", "5"))
+
+# Closing the loop (docs/adr/0008-feedback-loop.md).
+# The requester may rate within this many working days of the reply; unrated tickets then close.
+MINYI_RATING_WINDOW_WORKING_DAYS = int(os.environ.get("MINYI_RATING_WINDOW_WORKING_DAYS", "5"))
+# A redo's deadline: this fraction of the original limit, at least one working day.
+MINYI_REDO_DEADLINE_FRACTION = float(os.environ.get("MINYI_REDO_DEADLINE_FRACTION", "0.5"))
+# The address of the citizen portal, for links in messages to requesters.
+MINYI_PUBLIC_URL = os.environ.get("MINYI_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# Messages to requesters. SMS goes through a provider interface (minyi.feedback.delivery);
+# the default development backend writes a masked line to the log. E-mail goes through SMTP
+# when EMAIL_HOST is set, to the log otherwise.
+MINYI_SMS_BACKEND = os.environ.get("MINYI_SMS_BACKEND", "minyi.feedback.delivery.LogSmsBackend")
+MINYI_SMS_URL = os.environ.get("MINYI_SMS_URL", "")  # for HttpSmsBackend: the provider's gateway
+MINYI_SMS_TOKEN = os.environ.get("MINYI_SMS_TOKEN", "")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "12345@minyi.localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "minyi.feedback.delivery.LogEmailBackend"
+)
+# Quality screening of replies (minyi.supervision.quality): the thresholds, and how many days of
+# replies the nightly rescan reads again.
+MINYI_QUALITY_RELEVANCE_MIN = float(os.environ.get("MINYI_QUALITY_RELEVANCE_MIN", "0.05"))
+MINYI_QUALITY_PASTE_SIMILARITY = float(os.environ.get("MINYI_QUALITY_PASTE_SIMILARITY", "0.9"))
+MINYI_QUALITY_RESCAN_DAYS = int(os.environ.get("MINYI_QUALITY_RESCAN_DAYS", "30"))
 
 LOGGING = {
     "version": 1,

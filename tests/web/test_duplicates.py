@@ -59,6 +59,44 @@ def test_merge_by_number_and_refusals_change_nothing(client_for, new_ticket):
     assert duplicate.merged_into_id == original.pk
 
 
+def test_the_intake_suggestions_list_likely_duplicates(client_for, new_ticket, org):
+    original = new_ticket()
+    typed = {"title": DUPLICATE["title"], "text": "福田区莲花街道" + DUPLICATE["text"]}
+    client = client_for("agent")
+    form = client.get("/console/tickets/new").content.decode()
+    assert "#id_district, #id_street" in form  # the chosen place goes with the text
+    html = client.post("/assist/intake", typed).content.decode()
+    assert 'id="intake-duplicates"' in html
+    assert f'data-duplicate="{original.number}"' in html and "同一街道" in html
+    # The place chosen on the form wins over the one suggested from the text.
+    elsewhere = client.post("/assist/intake", {**typed, "district": org["nanshan"].code}).content.decode()
+    assert 'id="intake-duplicates"' in elsewhere and "data-duplicate" not in elsewhere
+    # The public portal's form is never told about other people's tickets.
+    public = Client().post("/assist/intake", typed).content.decode()
+    assert 'id="assist-data"' in public and "intake-duplicates" not in public
+    assert original.number not in public
+    assert "#id_district, #id_street" not in Client().get("/").content.decode()
+
+
+def test_after_intake_the_agent_sees_the_likely_duplicates(client_for, new_ticket, org):
+    original = new_ticket()
+    client = client_for("agent")
+    response = client.post("/console/tickets/new", {
+        "channel": "hotline", "type": "complaint", "category_id": str(org["property"].pk),
+        "district": org["futian"].code, "street": org["lianhua"].code, **DUPLICATE,
+        "anonymous": "on",
+    })
+    assert response.status_code == 302, response.content.decode()
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="intake-duplicates"' in html and f'data-duplicate="{original.number}"' in html
+    unrelated = client.post("/console/tickets/new", {
+        "channel": "hotline", "type": "consultation", "category_id": str(org["bus"].pk),
+        "district": org["nanshan"].code, "title": "公交站牌信息错误", "text": "香梅路公交站的站牌线路信息还是旧的。",
+        "anonymous": "on",
+    })
+    assert 'id="intake-duplicates"' not in client.get(unrelated["Location"]).content.decode()
+
+
 def test_a_unit_sees_no_panel(client_for, new_ticket):
     new_ticket("dispatched")
     ticket = new_ticket("dispatched", **DUPLICATE)
@@ -72,7 +110,7 @@ def test_the_tracking_page_of_a_merged_ticket(new_ticket, actors, org):
     actions.merge(actors["dispatcher"], duplicate.pk, original.pk, "")
     actions.dispatch(actors["dispatcher"], original.pk, org["housing"].pk)
     actions.sign(actors["handler"], original.pk)
-    actions.reply(actors["handler"], original.pk, "已更换电梯主板。")
+    actions.reply(actors["handler"], original.pk, "已更换电梯主板。", outcome="resolved")
     client = Client()
     client.post("/track/", {"number": duplicate.number, "code": duplicate.access_code})
     html = client.get(f"/track/{duplicate.number}/").content.decode()

@@ -76,7 +76,7 @@ def walk(new_ticket, org, actors):
                 if status != "dispatched":
                     actions.sign(actors["handler"], ticket.pk)
                 if status == "replied":
-                    actions.reply(actors["handler"], ticket.pk, "已处理完毕。")
+                    actions.reply(actors["handler"], ticket.pk, "已处理完毕。", outcome="resolved")
         ticket.refresh_from_db()
         ticket.access_code = code
         return ticket
@@ -773,7 +773,7 @@ def orders(walk, org, actors):
             made[name] = supervision.open_order(
                 ticket, SupervisionOrder.Cause.OVERDUE, now=late, ladder=ladder
             )
-        actions.reply(actors["handler"], closed.pk, "已处理。")
+        actions.reply(actors["handler"], closed.pk, "已处理。", outcome="resolved")
     # h2 was not answered in time: one rung up.
     later = at("2026-03-27 09:00")
     supervision.escalate(made["h2"], now=later, ladder=ladder)

@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
+from minyi.api import feedback as feedback_api
 from minyi.api import schemas as s
 from minyi.api import sla as sla_api
 from minyi.api.auth import StaffAuth, StaffOrPublicAuth, issue_token, request_actor
@@ -25,6 +26,7 @@ from minyi.core import clock
 from minyi.core.errors import DomainError, InvalidInput, NotAuthenticated
 from minyi.core.ratelimit import check_rate
 from minyi.dispatch import api as dispatch_api
+from minyi.feedback import actions as feedback_actions
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
 from minyi.sla import actions as sla_actions
@@ -34,13 +36,14 @@ from minyi.tickets import access, actions
 from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType
 from minyi.tickets.choices import Status as TicketStatus
 from minyi.tickets.duplicates import similar_open_tickets
-from minyi.tickets.intake import clean_submission
+from minyi.tickets.intake import clean_files, clean_submission
 from minyi.tickets.models import Ticket
 from minyi.tickets.timeline import (
     followed,
     latest_rating,
     merged_public_timeline,
     public_timeline,
+    published_replies,
     requester_can_rate,
     staff_timeline,
 )
@@ -58,6 +61,10 @@ api.add_router("/sla", sla_api.sla_router)
 api.add_router("/supervision", sla_api.supervision_router)
 api.add_router("/dispatch", dispatch_api.router)
 api.add_router("/assist", assist_router)
+api.add_router("/feedback", feedback_api.router)
+api.add_router("/rate", feedback_api.link_router)
+api.add_router("/quality", feedback_api.quality_router)
+feedback_api.add_supervision_routes(sla_api.supervision_router)
 
 
 @api.exception_handler(DomainError)
@@ -188,8 +195,19 @@ def _summary(ticket: Ticket, now: dt.datetime, calendar: WorkCalendar) -> dict[s
     }
 
 
-def _reply_out(reply) -> dict[str, Any]:
-    return {"text": reply.text, "unit": reply.unit.name if reply.unit else None, "direct": reply.direct, "created_at": reply.created_at}
+def _reply_out(reply, attachment_url=None) -> dict[str, Any]:
+    """A reply as the API shows it; `attachment_url(attachment)` links its files for the caller."""
+    return {
+        "id": reply.pk, "text": reply.text, "unit": reply.unit.name if reply.unit else None, "direct": reply.direct,
+        "outcome": reply.outcome.code if reply.outcome else None,
+        "outcome_name": reply.outcome.name if reply.outcome else None,
+        "state": reply.state, "round": reply.round, "approved": reply.approved_at is not None,
+        "attachments": [
+            {"name": a.name, "content_type": a.content_type, "size": a.size, "url": attachment_url(a)}
+            for a in reply.attachments.all()
+        ] if attachment_url else [],
+        "created_at": reply.created_at,
+    }
 
 
 def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
@@ -214,10 +232,18 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         attachments=[
             {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size,
              "url": f"/api/v1/tickets/{ticket.pk}/attachments/{a.token}"}
-            for a in ticket.attachments.all()
+            for a in ticket.attachments.all() if a.reply_id is None
         ],
-        replies=[_reply_out(r) for r in ticket.replies.select_related("unit")],
+        replies=[
+            _reply_out(r, lambda a: f"/api/v1/tickets/{ticket.pk}/attachments/{a.token}")
+            for r in ticket.replies.select_related("unit", "outcome").prefetch_related("attachments")
+        ],
         rating=latest_rating(ticket),
+        rating_due_at=ticket.rating_due_at,
+        redo_count=ticket.redo_count,
+        escalated=ticket.escalated,
+        reviews=feedback_api.reviews_out(ticket),
+        screenings=feedback_api.screenings_out(actor, ticket),
         dispatched_at=ticket.dispatched_at,
         signed_at=ticket.signed_at,
         sign_due_at=ticket.sign_due_at,
@@ -439,14 +465,7 @@ def ticket_duplicates(request: HttpRequest, ticket_id: int):
     """Open tickets probably about the same issue (similar text, same street or district,
     nearby when both have coordinates, recent), most similar first."""
     ticket = access.access_ticket(_actor(request), ticket_id)
-    return [
-        {
-            "id": d.ticket.pk, "number": d.ticket.number, "title": d.ticket.title, "status": d.ticket.status,
-            "street": d.ticket.street.name if d.ticket.street else None, "district": d.ticket.district.name,
-            "created_at": d.ticket.created_at, "score": d.score, "reasons": d.reasons,
-        }
-        for d in similar_open_tickets(ticket)
-    ]
+    return [s.duplicate_out(d) for d in similar_open_tickets(ticket)]
 
 
 @api.post("/tickets/{ticket_id}/merge", **TRANSITION)
@@ -500,18 +519,56 @@ def ticket_routing(request: HttpRequest, ticket_id: int):
     return dispatch_api.routing_out(actor, access.access_ticket(actor, ticket_id))
 
 
-@api.post("/tickets/{ticket_id}/reply", **TRANSITION)
-def reply(request: HttpRequest, ticket_id: int, payload: s.TextIn):
-    """The lead unit replies to the requester (答复)."""
+@api.post(
+    "/tickets/{ticket_id}/reply",
+    **TRANSITION,
+    openapi_extra=_with_uploads(s.ReplyIn.model_json_schema(), "files"),
+)
+def reply(request: HttpRequest, ticket_id: int):
+    """The lead unit replies to the requester (答复) with the outcome (`GET
+    /api/v1/feedback/outcomes`), its text and attachments (multipart `files`: images, PDF).
+    Under escalated handling (after a redo) a handler's reply waits for the unit leader's
+    approval (`pending_approval`). The requester is sent the reply and a rating link."""
     actor = _actor(request)
-    return _after(actor, actions.reply(actor, ticket_id, payload.text))
+    data, uploads = _json_or_multipart(request, "files")
+    files = clean_files(uploads, field="files")
+    ticket = actions.reply(actor, ticket_id, str(data.get("text") or ""), outcome=str(data.get("outcome") or ""), files=files)
+    return _after(actor, ticket)
+
+
+@api.post("/tickets/{ticket_id}/approve_reply", **TRANSITION)
+def approve_reply(request: HttpRequest, ticket_id: int, payload: s.NoteIn | None = None):
+    """The unit leader approves (signs) the reply of an escalated ticket; it reaches the
+    requester. Handlers are refused (403 `role_not_allowed`)."""
+    actor = _actor(request)
+    return _after(actor, feedback_actions.approve_reply(actor, ticket_id, note=payload.note if payload else ""))
+
+
+@api.post("/tickets/{ticket_id}/reject_reply", **TRANSITION)
+def reject_reply(request: HttpRequest, ticket_id: int, payload: s.NoteIn):
+    """The unit leader sends the reply back to be rewritten, with a note."""
+    actor = _actor(request)
+    return _after(actor, feedback_actions.reject_reply(actor, ticket_id, note=payload.note))
 
 
 @api.post("/tickets/{ticket_id}/rate", **TRANSITION)
-def rate(request: HttpRequest, ticket_id: int, payload: s.RateIn):
-    """Platform staff record the requester's rating from a return visit (回访)."""
+def rate(request: HttpRequest, ticket_id: int, payload: s.ReturnVisitIn):
+    """Platform staff record the requester's rating from a return visit call (回访), with a note."""
     actor = _actor(request)
-    return _after(actor, actions.rate(actor, ticket_id, rating=payload.rating, comment=payload.comment))
+    ticket = actions.rate(
+        actor, ticket_id, rating=payload.rating, comment=payload.comment, visit_note=payload.visit_note
+    )
+    return _after(actor, ticket)
+
+
+@api.post("/tickets/{ticket_id}/review", **TRANSITION)
+def review(request: HttpRequest, ticket_id: int, payload: s.ReviewIn):
+    """Review a dissatisfied rating (不满意审核): `redo` sends the ticket back to the unit that
+    replied with a shorter deadline and escalated handling; `close` closes it with the
+    explanation, which the requester reads."""
+    actor = _actor(request)
+    ticket = feedback_actions.review(actor, ticket_id, decision=payload.decision, explanation=payload.explanation)
+    return _after(actor, ticket)
 
 
 @api.post("/tickets/{ticket_id}/close", **TRANSITION)
@@ -597,8 +654,9 @@ def track_data(ticket: Ticket) -> dict[str, Any]:
         "created_at": ticket.created_at,
         "due_at": sla_api.local(into.due_at),
         "lead_unit": into.lead_unit.name if into.lead_unit else None,
-        "replies": [_reply_out(r) for r in into.replies.select_related("unit")],
+        "replies": [_reply_out(r) for r in published_replies(into)],
         "rating": latest_rating(ticket),
+        "rating_due_at": sla_api.local(into.rating_due_at),
         "can_rate": requester_can_rate(ticket),
         "timeline": merged_public_timeline(ticket, into) if into is not ticket else public_timeline(ticket),
         "merged_into": into.number if into is not ticket else None,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from minyi.tickets.duplicates import Similar
 
 RequestTypeLiteral = Literal["consultation", "help", "suggestion", "complaint", "report"]
 RatingLiteral = Literal["satisfied", "basically_satisfied", "dissatisfied"]
@@ -20,7 +23,10 @@ class ErrorOut(Schema):
 
 
 #: The refusals an endpoint documents (each body is an ErrorOut).
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut,
+    429: ErrorOut,
+}
 
 
 class TokenIn(Schema):
@@ -86,6 +92,7 @@ class TicketIn(Schema):
     requester_kind: Literal["citizen", "enterprise"] = "citizen"
     requester_name: str = ""
     requester_phone: str = ""
+    requester_email: str = Field("", description="Where the reply and the rating link are sent (not for anonymous requests)")
     enterprise_name: str = ""
     enterprise_credit_code: str = ""
     channel: Literal["hotline", "web", "app", "miniprogram", "api"] | None = Field(
@@ -118,10 +125,26 @@ class AttachmentOut(Schema):
     url: str
 
 
+class ReplyAttachmentOut(Schema):
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+
 class ReplyOut(Schema):
+    id: int
     text: str
     unit: str | None
     direct: bool
+    outcome: str | None = Field(description="The outcome's code (resolved, partly_resolved, explained...)")
+    outcome_name: str | None
+    state: Literal["published", "pending_approval", "rejected"] = Field(
+        description="Only published replies reach the requester"
+    )
+    round: int = Field(description="0 for the first handling, n for the n-th redo (不满意重办)")
+    approved: bool = Field(description="Approved (signed) by the unit leader under escalated handling")
+    attachments: list[ReplyAttachmentOut]
     created_at: dt.datetime
 
 
@@ -190,7 +213,7 @@ class PlanOut(Schema):
 
 class SupervisionOrderOut(Schema):
     id: int
-    cause: Literal["overdue", "milestone_missed"]
+    cause: Literal["overdue", "milestone_missed", "manual", "quality"]
     level: int
     level_name: str
     status: Literal["open", "closed"]
@@ -198,6 +221,9 @@ class SupervisionOrderOut(Schema):
     due_at: dt.datetime
     closed_at: dt.datetime | None
     close_reason: str
+    reason: str = Field(description="Why a supervisor opened it (manual and quality orders)")
+    answer: str = Field(description="The supervised unit's answer")
+    answered_at: dt.datetime | None = Field(description="An answered order does not escalate")
 
 
 class SupervisionOrderRowOut(SupervisionOrderOut):
@@ -214,6 +240,30 @@ class SupervisionPageOut(Schema):
     page: int
     page_size: int
     results: list[SupervisionOrderRowOut]
+
+
+class ReviewOut(Schema):
+    decision: Literal["redo", "close"]
+    explanation: str
+    round: int
+    redo_due_at: dt.datetime | None
+    decided_at: dt.datetime
+
+
+class FindingOut(Schema):
+    code: str
+    reason: str
+    evidence: list[str]
+
+
+class ScreeningOut(Schema):
+    id: int
+    reply_id: int
+    relevance: float
+    state: Literal["clean", "flagged", "confirmed", "dismissed"]
+    findings: list[FindingOut]
+    screened_at: dt.datetime
+    decision_note: str
 
 
 class TicketSummaryOut(Schema):
@@ -274,6 +324,11 @@ class TicketOut(TicketSummaryOut):
     closed_at: dt.datetime | None
     available_actions: list[str] = Field(description="Transitions the caller may take now")
     merged_into: str | None = Field(description="The number of the ticket this one was merged into (合并)")
+    rating_due_at: dt.datetime | None = Field(description="The requester may rate until then; unrated, it closes")
+    redo_count: int = Field(description="Times redone after a dissatisfied rating judged reasonable")
+    escalated: bool = Field(description="Escalated handling (提级办理): the unit leader approves each reply")
+    reviews: list[ReviewOut]
+    screenings: list[ScreeningOut] = Field(description="Quality screening of the replies (staff)")
     merged: list[str] = Field(description="Numbers of the duplicate tickets merged into this one")
     time_limit_days: int = Field(description="The policy's limit in working days when taken in")
     extended_days: int = Field(description="Working days added by approved extensions")
@@ -316,6 +371,7 @@ class PublicEventOut(Schema):
 
 
 class TrackOut(Schema):
+    rating_due_at: dt.datetime | None = Field(description="The reply may be rated until then")
     number: str
     status: str
     status_label: str
@@ -374,6 +430,16 @@ class DuplicateOut(Schema):
     reasons: list[str]
 
 
+def duplicate_out(found: Similar) -> dict:
+    """A `DuplicateOut` for one of `similar_open_tickets`' results."""
+    t = found.ticket
+    return {
+        "id": t.pk, "number": t.number, "title": t.title, "status": t.status,
+        "street": t.street.name if t.street else None, "district": t.district.name,
+        "created_at": t.created_at, "score": found.score, "reasons": found.reasons,
+    }
+
+
 class ArbitrateIn(Schema):
     note: str = Field(description="The dispatcher's ruling: why the return is rejected")
 
@@ -412,6 +478,89 @@ class ReturnCountOut(Schema):
 class RateIn(Schema):
     rating: RatingLiteral
     comment: str = ""
+
+
+class ReturnVisitIn(RateIn):
+    visit_note: str = Field("", description="The return-visit call (回访): what the requester said")
+
+
+class ReplyIn(Schema):
+    text: str
+    outcome: str = Field(description="An active outcome's code: GET /api/v1/feedback/outcomes")
+
+
+class ReviewIn(Schema):
+    decision: Literal["redo", "close"] = Field(description="redo: reasonable, back to the unit; close: not reasonable")
+    explanation: str
+
+
+class OutcomeOut(Schema):
+    code: str
+    name: str
+    resolved: bool
+
+
+class RateLinkOut(Schema):
+    number: str
+    title: str
+    status: str
+    status_label: str
+    reply: ReplyOut
+    rating: str | None
+    can_rate: bool
+    rating_due_at: dt.datetime | None
+
+
+class UnitFeedbackOut(Schema):
+    unit_id: int
+    unit: str
+    replies: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    unrated: int = Field(description="Closed when the rating window ended without a rating")
+    redos: int = Field(description="Dissatisfied ratings judged reasonable: handled again (不满意重办)")
+    satisfaction_rate: float | None = Field(description="(satisfied + basically satisfied) / rated; null when none rated")
+
+
+class OrderIn(Schema):
+    ticket_id: int
+    reason: str
+    level: int = 1
+    due: dt.date | None = Field(None, description="Respond by this day; the level's time when empty")
+
+
+class OrderAnswerIn(Schema):
+    text: str
+
+
+class DashboardRowOut(Schema):
+    unit_id: int | None
+    unit: str | None
+    levels: dict[str, int] = Field(description="Open orders by level")
+    open: int
+    overdue: int = Field(description="Open orders past their own deadline")
+
+
+class DashboardOut(Schema):
+    levels: list[dict[str, Any]]
+    rows: list[DashboardRowOut]
+    total_open: int
+
+
+class ScreeningDetailOut(ScreeningOut):
+    ticket_id: int
+    ticket_number: str
+    ticket_title: str
+    unit: str | None
+    reply_text: str
+
+
+class ScreeningPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[ScreeningDetailOut]
 
 
 class TrackRateIn(RateIn):

@@ -137,6 +137,7 @@ def order_out(order: SupervisionOrder, ladder: dict[int, SupervisionLevel]) -> d
         "level_name": level_name(order.level, ladder),
         "status": order.status, "opened_at": local(order.opened_at), "due_at": local(order.due_at),
         "closed_at": local(order.closed_at), "close_reason": order.close_reason,
+        "reason": order.reason, "answer": order.answer, "answered_at": local(order.answered_at),
     }
 
 

@@ -1,4 +1,5 @@
-"""The intake form's "智能识别": suggestions as the text is typed (an HTMX fragment)."""
+"""The intake form's "智能识别": suggestions as the text is typed (an HTMX fragment); in the
+console, also the open tickets that are likely duplicates of the request being taken in."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from minyi.core.errors import RateLimited
 from minyi.core.ratelimit import check_rate
 from minyi.org.actors import actor_for_user
 from minyi.tickets import access
+from minyi.tickets.duplicates import similar_to_draft
 
 #: Below this many characters there is nothing to suggest from.
 MIN_CHARS = 6
@@ -43,4 +45,11 @@ def intake_suggestions(request: HttpRequest) -> HttpResponse:
             "street": s.street.value,
         }
         context = {"ready": True, "rows": rows, "fill": fill, "staff": actor.is_staff_user}
+        if access.can_see_intake_duplicates(actor):
+            # The place chosen on the form, else the one suggested from the text.
+            context["duplicates"] = similar_to_draft(
+                title, text,
+                district=request.POST.get("district") or s.district.value,
+                street=request.POST.get("street") or s.street.value,
+            )
     return render(request, "assist/_suggestions.html", context)

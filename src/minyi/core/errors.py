@@ -55,6 +55,13 @@ class Conflict(DomainError):
     default_code = "conflict"
 
 
+class Gone(DomainError):
+    """A link or code that was valid once and no longer is (expired, superseded)."""
+
+    http_status = 410
+    default_code = "gone"
+
+
 class RateLimited(DomainError):
     http_status = 429
     default_code = "rate_limited"

@@ -325,14 +325,14 @@ def supervise_missed_milestones(now: dt.datetime, ladder: Ladder, staff: _Staff)
 
 
 def escalate_late_orders(now: dt.datetime, ladder: Ladder, staff: _Staff) -> int:
-    """Open orders past their own deadline climb one rung (never more per run), up to the top;
+    """Open orders past their own deadline and not answered by the unit climb one rung (never more per run), up to the top;
     each gets the new rung's deadline. The update re-checks level and lateness under the row
     lock, so two workers escalate each order once."""
     opts = SupervisionOrder._meta
     table = connection.ops.quote_name(opts.db_table)
     column = {
         name: _column(SupervisionOrder, name)
-        for name in ("id", "level", "due_at", "escalated_at", "status", "ticket", "unit")
+        for name in ("id", "level", "due_at", "escalated_at", "status", "ticket", "unit", "answered_at")
     }
     moment = opts.get_field("due_at")
     assert isinstance(moment, models.Field)
@@ -346,7 +346,7 @@ def escalate_late_orders(now: dt.datetime, ladder: Ladder, staff: _Staff) -> int
             cursor.execute(
                 f"UPDATE {table} SET {column['level']} = %s, {column['due_at']} = %s, "  # noqa: S608
                 f"{column['escalated_at']} = %s WHERE {column['status']} = %s AND {column['level']} = %s "
-                f"AND {column['due_at']} < %s RETURNING {column['id']}, {column['ticket']}, {column['unit']}",
+                f"AND {column['due_at']} < %s AND {column['answered_at']} IS NULL RETURNING {column['id']}, {column['ticket']}, {column['unit']}",
                 [
                     new_level, moment.get_db_prep_save(due, connection), moment.get_db_prep_save(now, connection),
                     SupervisionOrder.Status.OPEN, level, moment.get_db_prep_save(now, connection),

@@ -8,6 +8,7 @@ limits themselves are data (`TimeLimitPolicy`); these functions are pure.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -97,3 +98,10 @@ def warning_state(
     if calendar.working_days_between(today, due_day) < soon_days:
         return "due_soon"
     return "on_time"
+
+
+def redo_working_days(limit_days: int, fraction: float) -> int:
+    """A redo's time limit (不满意重办): `fraction` of the original limit, rounded up, at least
+    one working day and never more than the original (an urgent ticket's 0 days gives 1)."""
+    shorter = math.ceil(max(0, limit_days) * max(0.0, min(1.0, fraction)))
+    return max(1, min(shorter, limit_days) if limit_days > 0 else 1)

@@ -19,7 +19,13 @@ from minyi.core import clock
 from minyi.org.models import Category
 from minyi.sla.calendar import HORIZON_YEARS, WorkCalendar
 from minyi.sla.models import HolidayDay, HolidayNotice, TimeLimitPolicy
-from minyi.sla.policies import TIME_LIMIT_DAYS, URGENT_HOURS, Deadline, count_deadline
+from minyi.sla.policies import (
+    TIME_LIMIT_DAYS,
+    URGENT_HOURS,
+    Deadline,
+    count_deadline,
+    redo_working_days,
+)
 
 #: When this process last read the notices' version (a per-process memo, not shared state).
 _version_read: dict[str, Any] = {"at": 0.0, "version": ""}
@@ -93,3 +99,13 @@ def deadline_for(
     return count_deadline(
         received_at, working_days, current_calendar(), urgent_hours=urgent_hours if urgent else None
     )
+
+
+def rating_due(replied_at: dt.datetime) -> dt.datetime:
+    """The end of the rating window that opens when a reply reaches the requester."""
+    return deadline_for(replied_at, settings.MINYI_RATING_WINDOW_WORKING_DAYS).at
+
+
+def redo_deadline(now: dt.datetime, limit_days: int) -> Deadline:
+    """The shorter deadline of a redo, counted from the review's decision."""
+    return deadline_for(now, redo_working_days(limit_days, settings.MINYI_REDO_DEADLINE_FRACTION))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from minyi.core.errors import Forbidden, NotFound
 from minyi.org.actors import SYSTEM, Actor
 from minyi.org.models import UNIT_ROLES, Role
-from minyi.supervision.models import SupervisionOrder
+from minyi.supervision.models import ReplyScreening, SupervisionOrder
 from minyi.tickets.access import require_staff
 
 #: Roles that follow every unit's supervision orders.
@@ -33,3 +35,48 @@ def access_supervision_queryset(actor: Actor) -> QuerySet[SupervisionOrder]:
     if actor.roles & UNIT_ROLES and actor.unit_id is not None:
         return orders.filter(unit_id=actor.unit_id)
     return orders.none()
+
+
+#: Roles that open supervision orders by hand and rule on quality findings.
+SUPERVISE_ROLES = frozenset({Role.SUPERVISOR})
+
+
+def can_supervise(actor: Actor) -> bool:
+    return actor.is_staff_user and bool(actor.roles & SUPERVISE_ROLES)
+
+
+def access_supervise(actor: Actor) -> None:
+    """Opening orders by hand, closing them, ruling on quality findings: supervisors only."""
+    require_staff(actor)
+    if not can_supervise(actor):
+        raise Forbidden(_("Only supervisors may do this."), "role_not_allowed")
+
+
+def access_order(actor: Actor, order_id: int, *, for_update: bool = False) -> SupervisionOrder:
+    """An order `actor` may see (404 otherwise)."""
+    orders = access_supervision_queryset(actor)
+    if not orders.filter(pk=order_id).exists():
+        raise NotFound(_("No such supervision order, or it is not visible to you."), "order_not_found")
+    if for_update:
+        return SupervisionOrder.objects.select_for_update().select_related("ticket").get(pk=order_id)
+    return orders.select_related("ticket", "unit").get(pk=order_id)
+
+
+def access_answer_order(actor: Actor, order_id: int) -> SupervisionOrder:
+    """The supervised unit's handlers and leaders answer its orders (locked for the answer)."""
+    order = access_order(actor, order_id, for_update=True)
+    if not (actor.roles & UNIT_ROLES) or actor.unit_id is None or order.unit_id != actor.unit_id:
+        raise Forbidden(_("Only the supervised unit may answer this order."), "not_supervised_unit")
+    return order
+
+
+def access_screening_queryset(actor: Actor) -> QuerySet[ReplyScreening]:
+    """Quality findings: every one for platform roles that follow supervision, a unit's own for
+    its handlers and leaders."""
+    require_staff(actor)
+    rows = ReplyScreening.objects.all()
+    if actor.roles & ALL_ORDERS_ROLES:
+        return rows
+    if actor.roles & UNIT_ROLES and actor.unit_id is not None:
+        return rows.filter(unit_id=actor.unit_id)
+    return rows.none()

@@ -12,18 +12,27 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from minyi.core import clock
-from minyi.org.actors import system_actor
+from minyi.core.errors import Conflict, InvalidInput
+from minyi.org.actors import Actor, system_actor
+from minyi.org.models import UNIT_ROLES
 from minyi.sla import services
 from minyi.sla.models import Milestone, StagedPlan
 from minyi.sla.policies import SHANGHAI, end_of_day
+from minyi.supervision.access import (
+    SUPERVISE_ROLES,
+    access_answer_order,
+    access_order,
+    access_supervise,
+)
 from minyi.supervision.models import SupervisionLevel, SupervisionOrder
-from minyi.tickets.actions import record_event
-from minyi.tickets.choices import AT_UNIT_STATUSES, Status
-from minyi.tickets.models import Ticket
+from minyi.tickets.access import access_ticket
+from minyi.tickets.actions import record_event, required_text
+from minyi.tickets.choices import AT_UNIT_STATUSES, TERMINAL_STATUSES, ReplyState, Status
+from minyi.tickets.models import Reply, Ticket
 
 DEFAULT_LEVELS = {1: 1, 2: 2, 3: 2, 4: 3}  # level -> working days to respond, if no data
 
@@ -79,7 +88,8 @@ def escalate(order: SupervisionOrder, *, now: dt.datetime, ladder: dict[int, Sup
     due = order_due(now, new_level, ladder)
     with transaction.atomic():
         moved = SupervisionOrder.objects.filter(
-            pk=order.pk, status=SupervisionOrder.Status.OPEN, level=order.level, due_at__lt=now
+            pk=order.pk, status=SupervisionOrder.Status.OPEN, level=order.level, due_at__lt=now,
+            answered_at=None,
         ).update(level=new_level, due_at=due, escalated_at=now)
         if not moved:
             return False
@@ -122,7 +132,18 @@ def resolved_orders(now: dt.datetime, ticket_ids: Iterable[int] | None = None):
         | ~Q(milestone__plan__status=StagedPlan.Status.APPROVED)
         | ~Q(ticket__status=Status.IN_PROGRESS)
     )
-    return open_orders.filter(overdue_gone | milestone_gone).select_related("ticket", "milestone")
+    # A manual order's cause is the ticket: it ends when the ticket is closed after the order
+    # was opened. A quality order's cause is the reply: it ends when a new reply is published.
+    manual_gone = Q(cause=SupervisionOrder.Cause.MANUAL) & Q(ticket__status__in=TERMINAL_STATUSES) & (
+        Q(ticket__closed_at__gt=F("opened_at")) | Q(ticket__status=Status.MERGED)
+    )
+    new_reply = Reply.objects.filter(
+        ticket_id=OuterRef("ticket_id"), state=ReplyState.PUBLISHED, published_at__gt=OuterRef("opened_at")
+    )
+    quality_gone = Q(cause=SupervisionOrder.Cause.QUALITY) & Q(Exists(new_reply))
+    return open_orders.filter(overdue_gone | milestone_gone | manual_gone | quality_gone).select_related(
+        "ticket", "milestone"
+    )
 
 
 def close_resolved(*, ticket_ids: Iterable[int] | None = None, now: dt.datetime | None = None) -> int:
@@ -140,6 +161,10 @@ def _close_reason(order: SupervisionOrder) -> str:
 
 def close_reason(cause: str, ticket_status: str, *, milestone_done: bool) -> str:
     """Why a resolved order is closed, for the timeline."""
+    if cause == SupervisionOrder.Cause.QUALITY:
+        return _("The unit sent a new reply.")
+    if cause == SupervisionOrder.Cause.MANUAL:
+        return _("The ticket was closed.")
     if cause == SupervisionOrder.Cause.OVERDUE:
         if ticket_status == Status.RETURNED:
             return _("The unit returned the ticket.")
@@ -151,3 +176,74 @@ def close_reason(cause: str, ticket_status: str, *, milestone_done: bool) -> str
     if ticket_status != Status.IN_PROGRESS:
         return _("The ticket was handled.")
     return _("The plan ended.")
+
+
+# --- supervision by hand (督办) -----------------------------------------------------------------
+
+
+def open_manual(
+    actor: Actor, ticket_id: int, *, reason: str, level: int = 1, due: dt.date | None = None,
+    cause: str = SupervisionOrder.Cause.MANUAL,
+) -> SupervisionOrder:
+    """A supervisor opens an order on any ticket with a reason, a level and a deadline (the
+    level's response time when none is given). One open order per ticket and cause."""
+    access_supervise(actor)
+    reason = required_text(reason, "reason", 2000)
+    ladder = levels()
+    if level not in (ladder or DEFAULT_LEVELS):
+        raise InvalidInput(_("Please choose a supervision level."), "invalid_level", field="level")
+    now = clock.now()
+    if due is not None and due < now.astimezone(SHANGHAI).date():
+        raise InvalidInput(_("The deadline cannot be in the past."), "invalid_due", field="due")
+    due_at = end_of_day(due) if due is not None else order_due(now, level, ladder)
+    with transaction.atomic():
+        ticket = access_ticket(actor, ticket_id, for_update=True)
+        if ticket.lead_unit_id is None:
+            raise Conflict(_("This ticket has no handling unit to supervise yet."), "no_unit")
+        try:
+            with transaction.atomic():
+                order = SupervisionOrder.objects.create(
+                    ticket=ticket, cause=cause, unit_id=ticket.lead_unit_id, level=level, opened_at=now,
+                    due_at=due_at, reason=reason, opened_by=actor.user,
+                )
+        except IntegrityError:
+            raise Conflict(
+                _("An order of this kind is already open on this ticket."), "order_already_open"
+            ) from None
+        record_event(
+            ticket, "supervision_opened", actor, sorted(actor.roles & SUPERVISE_ROLES)[0], from_status=ticket.status,
+            note=reason, unit=ticket.lead_unit, public=False,
+            data={"order": order.pk, "cause": cause, "level": level, "level_name": level_name(level, ladder),
+                  "due_at": due_at.isoformat()},
+        )
+    return order
+
+
+def answer(actor: Actor, order_id: int, *, text: str) -> SupervisionOrder:
+    """The supervised unit answers an open order (what it did, by when); an answered order
+    does not escalate at its level."""
+    text = required_text(text, "text", 5000)
+    with transaction.atomic():
+        order = access_answer_order(actor, order_id)
+        if order.status != SupervisionOrder.Status.OPEN:
+            raise Conflict(_("This supervision order is closed."), "order_closed")
+        now = clock.now()
+        order.answer, order.answered_at, order.answered_by = text, now, actor.user
+        order.save(update_fields=["answer", "answered_at", "answered_by"])
+        role = sorted(actor.roles & UNIT_ROLES)[0]
+        record_event(
+            order.ticket, "supervision_answered", actor, role, from_status=order.ticket.status, note=text,
+            unit=order.unit, public=False, data={"order": order.pk, "level": order.level},
+        )
+    return order
+
+
+def close_by_hand(actor: Actor, order_id: int, *, note: str) -> SupervisionOrder:
+    """A supervisor closes an order (销号), e.g. after a satisfactory answer."""
+    access_supervise(actor)
+    note = required_text(note, "note", 200)
+    order = access_order(actor, order_id)
+    if not close_order(order, note, now=clock.now()):
+        raise Conflict(_("This supervision order is closed."), "order_closed")
+    order.refresh_from_db()
+    return order

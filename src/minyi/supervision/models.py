@@ -34,6 +34,8 @@ class SupervisionOrder(models.Model):
     class Cause(models.TextChoices):
         OVERDUE = "overdue", _("Ticket overdue")
         MILESTONE_MISSED = "milestone_missed", _("Milestone missed")
+        MANUAL = "manual", _("Opened by a supervisor")
+        QUALITY = "quality", _("Reply quality")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -55,6 +57,15 @@ class SupervisionOrder(models.Model):
     escalated_at = models.DateTimeField(_("last escalated at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("closed because"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why a supervisor opened it (manual and quality orders)."))
+    answer = models.TextField(_("unit's answer"), blank=True)
+    answered_at = models.DateTimeField(
+        _("answered at"), null=True, blank=True,
+        help_text=_("The unit's answer at the current level; an answered order does not escalate."),
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text=_("Empty: opened automatically by the platform."),
@@ -85,3 +96,40 @@ class SupervisionOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.cause} L{self.level} ({self.status})"
+
+
+class ReplyScreening(models.Model):
+    """The quality screening of one reply (质量筛查): scored when submitted, rescanned nightly.
+    A flagged reply waits for a supervisor, who confirms it (a quality order, a new reply) or
+    dismisses it."""
+
+    class State(models.TextChoices):
+        CLEAN = "clean", _("No finding")
+        FLAGGED = "flagged", _("Flagged, awaiting a supervisor")
+        CONFIRMED = "confirmed", _("Confirmed: new reply asked for")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    reply = models.OneToOneField("tickets.Reply", on_delete=models.CASCADE, related_name="screening")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="screenings")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    relevance = models.FloatField(_("relevance"))
+    findings = models.JSONField(_("findings"), default=list, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.CLEAN)
+    screened_at = models.DateTimeField(_("screened at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    order = models.ForeignKey(
+        SupervisionOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+        verbose_name = _("reply screening")
+        verbose_name_plural = _("reply screenings")
+        indexes = [models.Index(fields=["state", "screened_at"], name="screening_state_time")]
+
+    def __str__(self) -> str:
+        return f"{self.reply_id}: {self.state}"

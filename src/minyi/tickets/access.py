@@ -81,6 +81,12 @@ def can_use_intake_suggestions(actor: Actor) -> bool:
     return actor.is_staff_user and bool(actor.roles & ASSIST_ROLES)
 
 
+def can_see_intake_duplicates(actor: Actor) -> bool:
+    """Whether the intake suggestions may list likely duplicates of the request being typed:
+    other people's tickets, so only for intake roles who see every ticket of the city."""
+    return can_use_intake_suggestions(actor) and actor.city_wide
+
+
 def access_intake_suggestions(actor: Actor) -> None:
     require_staff(actor)
     if not can_use_intake_suggestions(actor):
@@ -173,6 +179,8 @@ def available_transitions(actor: Actor, ticket: Ticket) -> list[str]:
         "direct_answer": ticket.type == "consultation",
         # A forced dispatch (arbitration) cannot be returned, nor a ticket past its return window.
         "return": not ticket.forced_dispatch and (ticket.return_due_at is None or now <= ticket.return_due_at),
+        # Taken only by confirming a quality finding (minyi.supervision.screening.confirm).
+        "require_new_reply": False,
     }
     if set(candidates) & SLA_ACTS:  # the time-limit guards read the database: only when needed
         checks |= preconditions(ticket, now)

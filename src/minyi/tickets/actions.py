@@ -19,24 +19,26 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from minyi.core import clock
-from minyi.core.errors import Conflict, InvalidInput
+from minyi.core.errors import Conflict, Gone, InvalidInput
 from minyi.dispatch.timing import dispatch_clocks
 from minyi.org.actors import Actor
-from minyi.org.models import Unit
+from minyi.org.models import Role, Unit
 from minyi.sla import services as sla
 from minyi.tickets import access, notify, workflow
-from minyi.tickets.choices import OPEN_STATUSES, Rating, RequestType, Status
+from minyi.tickets.choices import OPEN_STATUSES, Rating, ReplyState, RequestType, Status
 from minyi.tickets.codes import hash_access_code, new_access_code, next_number
 from minyi.tickets.intake import CleanFile, Submission
 from minyi.tickets.models import (
     AssistInput,
     Attachment,
     Reply,
+    ReplyOutcome,
     ReturnReason,
     Ticket,
     TicketEvent,
     TicketRating,
 )
+from minyi.tickets.timeline import followed
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,7 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
             requester_kind=submission.requester_kind,
             requester_name=submission.requester_name,
             requester_phone=submission.requester_phone,
+            requester_email=submission.requester_email,
             enterprise_name=submission.enterprise_name,
             enterprise_credit_code=submission.enterprise_credit_code,
             contact_allowed=submission.contact_allowed,
@@ -415,20 +418,68 @@ def assist_input(actor: Actor, ticket_id: int, *, text: str) -> AssistInput:
     return item
 
 
-def reply(actor: Actor, ticket_id: int, text: str) -> Ticket:
+def reply(
+    actor: Actor, ticket_id: int, text: str, *, outcome: str | None,
+    files: tuple[CleanFile, ...] | list[CleanFile] = (),
+) -> Ticket:
+    """The lead unit replies (答复) with the outcome, its text and attachments. Under escalated
+    handling (after a redo) a handler's reply waits for the unit leader's approval; otherwise,
+    or when the leader writes it, it reaches the requester at once. Every reply is screened
+    for quality when submitted."""
     text = required_text(text, "text")
+    reply_outcome = ReplyOutcome.objects.filter(code=outcome or "", active=True).first()
+    if reply_outcome is None:
+        raise InvalidInput(_("Please choose the outcome of the request."), "invalid_outcome", field="outcome")
     with transition(actor, ticket_id, "reply") as (ticket, role):
         before = ticket.status
         now = clock.now()
-        Reply.objects.create(ticket=ticket, text=text, unit=ticket.lead_unit, author=actor.user, created_at=now)
-        ticket.status = workflow.target_for("reply")
-        ticket.replied_at = now
-        ticket.save(update_fields=["status", "replied_at"])
+        needs_approval = ticket.escalated and role != Role.UNIT_LEADER
+        item = Reply.objects.create(
+            ticket=ticket, text=text, unit=ticket.lead_unit, author=actor.user, outcome=reply_outcome,
+            round=ticket.redo_count, created_at=now,
+            state=ReplyState.PENDING_APPROVAL if needs_approval else ReplyState.PUBLISHED,
+        )
+        if ticket.escalated and not needs_approval:  # the leader signs their own reply
+            item.approved_by, item.approved_at = actor.user, now
+            item.save(update_fields=["approved_by", "approved_at"])
+        for attachment in add_attachments(ticket, files, actor):
+            attachment.reply = item
+            attachment.save(update_fields=["reply"])
         from minyi.sla.actions import withdraw_pending  # sla.actions builds on this module
 
         withdraw_pending(ticket, now)
-        record_event(ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit)
+        data = {"outcome": reply_outcome.code, "outcome_name": reply_outcome.name, "reply": item.pk,
+                "round": item.round, "attachments": len(files)}
+        if needs_approval:
+            ticket.status = workflow.target_for("reply", needs_approval=True)
+            ticket.save(update_fields=["status"])
+            record_event(
+                ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit,
+                data={**data, "pending_approval": True}, public=False,
+            )
+        else:
+            publish_reply(ticket, item, now)
+            record_event(ticket, "reply", actor, role, from_status=before, note=text, unit=ticket.lead_unit, data=data)
+        from minyi.supervision.screening import screen_reply  # supervision builds on this module
+
+        screen_reply(item)
     return ticket
+
+
+def publish_reply(ticket: Ticket, item: Reply, now) -> None:
+    """The reply reaches the requester: the ticket waits for a rating until the window ends,
+    and the requester (with any merged requesters) is sent the reply and a rating link."""
+    item.state = ReplyState.PUBLISHED
+    item.published_at = now
+    item.save(update_fields=["state", "published_at"])
+    ticket.status = Status.REPLIED
+    ticket.replied_at = now
+    ticket.rating_due_at = sla.rating_due(now)
+    ticket.save(update_fields=["status", "replied_at", "rating_due_at"])
+    reply_id = item.pk
+    from minyi.feedback import delivery  # feedback builds on this module
+
+    transaction.on_commit(lambda: delivery.reply_published(reply_id))
 
 
 # --- the requester's rating and closure ----------------------------------------------------
@@ -442,60 +493,70 @@ def rate(
     comment: str = "",
     code: str | None = None,
     number: str | None = None,
+    visit_note: str = "",
 ) -> Ticket:
     """Rate the latest reply. The requester proves who they are with number and access code;
-    platform staff record a return visit's rating with their own login."""
-    if rating not in Rating.values:
-        raise InvalidInput(_("Please choose a rating."), "invalid_rating", field="rating")
-    comment = (comment or "").strip()
-    if len(comment) > 1000:
-        raise InvalidInput(_("The comment is too long (at most 1000 characters)."), "too_long", field="comment")
+    platform staff record a return visit's rating (回访) with their own login and a note."""
+    rating, comment, visit_note = clean_rating(rating, comment, visit_note)
     with transaction.atomic():
         if actor.is_staff_user and ticket_id is not None:
             ticket = access.access_ticket(actor, ticket_id, for_update=True)
         else:
             ticket = access.access_track(number or "", code or "", for_update=True)
         role = access.transition_role(actor, ticket, "rate")
-        if ticket.status == Status.MERGED:
-            return _rate_merged(actor, ticket, role, rating, comment)
+        return rate_locked(actor, ticket, role, rating, comment, visit_note)
+
+
+def clean_rating(rating: str, comment: str, visit_note: str = "") -> tuple[str, str, str]:
+    if rating not in Rating.values:
+        raise InvalidInput(_("Please choose a rating."), "invalid_rating", field="rating")
+    comment, visit_note = (comment or "").strip(), (visit_note or "").strip()
+    if len(comment) > 1000:
+        raise InvalidInput(_("The comment is too long (at most 1000 characters)."), "too_long", field="comment")
+    if len(visit_note) > 2000:
+        raise InvalidInput(_("The text is too long (at most %(n)d characters).") % {"n": 2000}, "too_long", field="visit_note")
+    return rating, comment, visit_note
+
+
+def rate_locked(
+    actor: Actor, ticket: Ticket, role: str, rating: str, comment: str, visit_note: str = "",
+    *, reply_id: int | None = None,
+) -> Ticket:
+    """Rate on a locked ticket: the latest published reply, once, within the rating window.
+    `reply_id` (from a rating link) must still be that reply."""
+    into = followed(ticket)
+    latest = into.replies.filter(state=ReplyState.PUBLISHED).order_by("-created_at", "-id").first()
+    if latest is not None and TicketRating.objects.filter(ticket=ticket, reply=latest).exists():
+        raise Conflict(_("This reply has already been rated."), "already_rated")
+    if reply_id is not None and (latest is None or latest.pk != reply_id):
+        raise Gone(_("This rating link is no longer valid: the ticket has a newer reply."), "link_expired")
+    if ticket.status != Status.MERGED:
         check_state(ticket, "rate")
-        latest = ticket.replies.order_by("-created_at", "-id").first()
-        if latest is None:  # cannot happen in the `replied` state; kept as a guard
-            raise Conflict(_("There is no reply to rate yet."), "no_reply")
-        before = ticket.status
-        now = clock.now()
-        TicketRating.objects.create(
-            ticket=ticket, reply=latest, rating=rating, comment=comment,
-            recorded_by=actor.user, created_at=now,
-        )
+    if latest is None:
+        raise Conflict(_("There is no reply to rate yet."), "no_reply")
+    now = clock.now()
+    if into.rating_due_at is not None and now > into.rating_due_at:
+        raise Conflict(_("The time to rate this reply has passed."), "rating_window_closed")
+    before = ticket.status
+    TicketRating.objects.create(
+        ticket=ticket, reply=latest, rating=rating, comment=comment, visit_note=visit_note,
+        recorded_by=actor.user, created_at=now,
+    )
+    data: dict[str, Any] = {"rating": rating, "return_visit": actor.is_staff_user, "reply": latest.pk}
+    if ticket.status == Status.MERGED:
+        # A merged ticket's requester rates the reply of the ticket it went into, on their own
+        # ticket; the other ticket's state is not theirs to change.
+        data["reply_of"] = ticket.merged_into_id
+    else:
         ticket.status = workflow.target_for("rate", rating)
         fields = ["status"]
         if ticket.status == Status.CLOSED:
             ticket.closed_at = now
             fields.append("closed_at")
         ticket.save(update_fields=fields)
-        record_event(
-            ticket, "rate", actor, role, from_status=before, note=comment,
-            data={"rating": rating, "return_visit": actor.is_staff_user},
-        )
-    return ticket
-
-
-def _rate_merged(actor: Actor, ticket: Ticket, role: str, rating: str, comment: str) -> Ticket:
-    """A merged ticket's requester rates the reply of the ticket it went into, on their own
-    ticket; the other ticket's state is not theirs to change."""
-    latest = Reply.objects.filter(ticket_id=ticket.merged_into_id or 0).order_by("-created_at", "-id").first()
-    if latest is None:
-        raise Conflict(_("There is no reply to rate yet."), "no_reply")
-    if TicketRating.objects.filter(ticket=ticket, reply=latest).exists():
-        raise Conflict(_("You have already rated this reply."), "already_rated")
-    TicketRating.objects.create(
-        ticket=ticket, reply=latest, rating=rating, comment=comment, recorded_by=actor.user, created_at=clock.now()
-    )
-    record_event(
-        ticket, "rate", actor, role, from_status=ticket.status, note=comment,
-        data={"rating": rating, "return_visit": actor.is_staff_user, "reply_of": ticket.merged_into_id},
-    )
+    if visit_note:
+        data["visit_note"] = visit_note
+    record_event(ticket, "rate", actor, role, from_status=before, note=comment, data=data)
     return ticket
 
 

@@ -11,6 +11,8 @@ class Status(models.TextChoices):
     DISPATCHED = "dispatched", _("Dispatched")  # 派单, awaiting sign-for
     RETURNED = "returned", _("Returned")  # 退单, awaiting the dispatcher's ruling
     IN_PROGRESS = "in_progress", _("In progress")  # 签收, being handled
+    # 提级办理: a redo's reply waits for the unit leader's approval before the requester sees it.
+    PENDING_APPROVAL = "pending_approval", _("Reply awaiting leader approval")
     REPLIED = "replied", _("Replied")  # 答复, awaiting rating
     UNDER_REVIEW = "under_review", _("Under review")  # dissatisfied rating awaiting review
     CLOSED = "closed", _("Closed")  # 办结
@@ -23,13 +25,14 @@ OPEN_STATUSES = frozenset(
         Status.DISPATCHED,
         Status.RETURNED,
         Status.IN_PROGRESS,
+        Status.PENDING_APPROVAL,
         Status.REPLIED,
         Status.UNDER_REVIEW,
     }
 )
 TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.MERGED})
 #: Statuses in which a handling unit holds the ticket.
-AT_UNIT_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
+AT_UNIT_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.PENDING_APPROVAL})
 
 
 class RequestType(models.TextChoices):
@@ -57,3 +60,14 @@ class Rating(models.TextChoices):
     SATISFIED = "satisfied", _("Satisfied")
     BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")
     DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+
+class ReplyState(models.TextChoices):
+    PUBLISHED = "published", _("Published")  # the requester sees it
+    PENDING_APPROVAL = "pending_approval", _("Awaiting the unit leader's approval")
+    REJECTED = "rejected", _("Sent back by the unit leader")
+
+
+class ReviewDecision(models.TextChoices):
+    REDO = "redo", _("Reasonable: redo (不满意重办)")
+    CLOSE = "close", _("Not reasonable: close with an explanation")

@@ -3,6 +3,7 @@
 Read-only. Candidates are few and cheap to fetch (same street, or same district when the ticket
 has no street; recent; open; at most `CANDIDATE_LIMIT`), then scored by text similarity: the
 Jaccard index of the union of character bigrams and jieba words of title and text.
+`similar_to_draft` asks the same of a request not saved yet (the intake form, as it is typed).
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from minyi.assist.text import chars, words
 from minyi.core import clock
+from minyi.org.models import Region
 from minyi.tickets.choices import OPEN_STATUSES
+from minyi.tickets.intake import find_region
 from minyi.tickets.models import Ticket
 
 CANDIDATE_LIMIT = 200
@@ -56,7 +60,9 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def candidates(ticket: Ticket) -> list[Ticket]:
     """Recent open tickets in the same street (or district when there is no street), newest first."""
     since = clock.now() - dt.timedelta(days=settings.MINYI_DUPLICATE_DAYS)
-    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since).exclude(pk=ticket.pk)
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since)
+    if ticket.pk is not None:  # a draft (not saved yet) has no row to leave out
+        tickets = tickets.exclude(pk=ticket.pk)
     if ticket.street_id is not None:
         tickets = tickets.filter(street_id=ticket.street_id)
     else:
@@ -95,3 +101,30 @@ def similar_open_tickets(ticket: Ticket, limit: int = 5) -> list[Similar]:
         found.append(Similar(other, round(score, 3), reasons))
     found.sort(key=lambda s: (-s.score, -s.ticket.created_at.timestamp()))
     return found[:limit]
+
+
+def similar_to_draft(
+    title: str,
+    text: str,
+    district: str | None,
+    street: str | None = None,
+    latitude: Decimal | float | None = None,
+    longitude: Decimal | float | None = None,
+    limit: int = 5,
+) -> list[Similar] | None:
+    """`similar_open_tickets` for a request not saved yet (the intake form as it is typed): its
+    title and text, and the place known so far — district and street by code or name (a street
+    outside the district is left out), coordinates when known. None when there is no district
+    or no text yet to compare: nothing can be said."""
+    found = find_region(district, Region.Kind.DISTRICT)
+    if found is None or not (title + text).strip():
+        return None
+    draft = Ticket(
+        title=title,
+        text=text,
+        district=found,
+        street=find_region(street, Region.Kind.STREET, parent=found),
+        latitude=None if latitude is None else Decimal(str(latitude)),
+        longitude=None if longitude is None else Decimal(str(longitude)),
+    )
+    return similar_open_tickets(draft, limit=limit)

@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -117,6 +119,7 @@ class Submission:
     enterprise_name: str
     enterprise_credit_code: str
     files: tuple[CleanFile, ...]
+    requester_email: str = ""
 
 
 FIELD_LABELS = {
@@ -126,6 +129,7 @@ FIELD_LABELS = {
     "address": _lazy("address"),
     "requester_name": _lazy("name"),
     "requester_phone": _lazy("phone"),
+    "requester_email": _lazy("e-mail"),
     "enterprise_name": _lazy("enterprise name"),
     "enterprise_credit_code": _lazy("unified social credit code"),
     "requester_kind": _lazy("requester kind"),
@@ -152,7 +156,8 @@ def _bool(data: dict[str, Any], name: str) -> bool:
     return bool(value)
 
 
-def _region(value: Any, kind: str, parent: Region | None = None) -> Region | None:
+def find_region(value: Any, kind: str, parent: Region | None = None) -> Region | None:
+    """The district or street (`kind`) given by code, name or id; within `parent` when given."""
     value = "" if value is None else str(value).strip()
     if not value:
         return None
@@ -197,12 +202,12 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
     if category is None:
         raise InvalidInput(_("Please choose a valid category."), "invalid_category", field="category_id")
 
-    district = _region(data.get("district"), Region.Kind.DISTRICT)
+    district = find_region(data.get("district"), Region.Kind.DISTRICT)
     if district is None:
         raise InvalidInput(_("Please choose a valid district."), "invalid_district", field="district")
     street = None
     if data.get("street") not in (None, ""):
-        street = _region(data.get("street"), Region.Kind.STREET, parent=district)
+        street = find_region(data.get("street"), Region.Kind.STREET, parent=district)
         if street is None:
             raise InvalidInput(_("The street is not in the chosen district."), "invalid_street", field="street")
 
@@ -213,12 +218,13 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
         raise InvalidInput(_("Unknown requester kind."), "invalid_requester_kind", field="requester_kind")
     name = _text(data, "requester_name", 60)
     phone = re.sub(r"[\s]", "", _text(data, "requester_phone", 20))
+    email = _text(data, "requester_email", 120).strip()
     enterprise_name = _text(data, "enterprise_name", 100)
     credit_code = _text(data, "enterprise_credit_code", 18).upper()
 
     if anonymous:
         # An anonymous requester keeps no identity; a phone is kept only to be called back.
-        name, enterprise_name, credit_code = "", "", ""
+        name, enterprise_name, credit_code, email = "", "", "", ""
         if not contact_allowed:
             phone = ""
     else:
@@ -236,6 +242,11 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
         raise InvalidInput(_("Please give a phone number so the unit can contact you."), "required", field="requester_phone")
     if phone and not PHONE_RE.match(phone):
         raise InvalidInput(_("The phone number is not valid."), "invalid_phone", field="requester_phone")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput(_("The e-mail address is not valid."), "invalid_email", field="requester_email") from None
 
     return Submission(
         channel=channel,
@@ -257,4 +268,5 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
         enterprise_name=enterprise_name,
         enterprise_credit_code=credit_code,
         files=tuple(clean_files(files)),
+        requester_email=email,
     )

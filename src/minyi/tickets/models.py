@@ -10,6 +10,7 @@ from minyi.org.models import Category, Region, Unit
 from minyi.tickets.choices import (
     Channel,
     Rating,
+    ReplyState,
     RequesterKind,
     RequestType,
     Status,
@@ -31,6 +32,26 @@ class ReturnReason(models.Model):
         ordering = ["id"]
         verbose_name = _("return reason")
         verbose_name_plural = _("return reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReplyOutcome(models.Model):
+    """What a reply says came of the request (resolved, partly resolved, explained...), as data."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    resolved = models.BooleanField(
+        _("counts as resolved"), default=False, help_text=_("Counted in the resolution rate (解决率)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("reply outcome")
+        verbose_name_plural = _("reply outcomes")
 
     def __str__(self) -> str:
         return self.name
@@ -64,6 +85,10 @@ class Ticket(models.Model):
     enterprise_name = models.CharField(_("enterprise name"), max_length=100, blank=True)
     enterprise_credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True
+    )
+    requester_email = models.EmailField(
+        _("requester e-mail"), max_length=120, blank=True,
+        help_text=_("Where the reply and the rating link are sent (optional)."),
     )
     contact_allowed = models.BooleanField(_("unit may contact the requester"), default=False)
     access_code_hash = models.CharField(max_length=128, editable=False)
@@ -125,6 +150,15 @@ class Ticket(models.Model):
     )
     assist_due_at = models.DateTimeField(_("assisting units' input due"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    rating_due_at = models.DateTimeField(
+        _("may be rated until"), null=True, blank=True,
+        help_text=_("The end of the rating window; an unrated ticket closes then, counted as unrated."),
+    )
+    redo_count = models.PositiveSmallIntegerField(_("times redone"), default=0)
+    escalated = models.BooleanField(
+        _("escalated handling"), default=False,
+        help_text=_("提级办理: after a redo, the unit leader approves each reply before the requester sees it."),
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -185,6 +219,10 @@ class Attachment(models.Model):
     public = models.BooleanField(
         default=True, help_text=_("Visible to the requester (their own uploads and the reply's).")
     )
+    reply = models.ForeignKey(
+        "Reply", on_delete=models.CASCADE, null=True, blank=True, related_name="attachments",
+        help_text=_("The reply this file belongs to; empty for the requester's own uploads."),
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -209,6 +247,22 @@ class Reply(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     direct = models.BooleanField(_("direct answer by the platform"), default=False)
+    outcome = models.ForeignKey(
+        ReplyOutcome, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("outcome"),
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=ReplyState.choices, default=ReplyState.PUBLISHED
+    )
+    round = models.PositiveSmallIntegerField(
+        _("handling round"), default=0, help_text=_("0 for the first handling, n for the n-th redo."),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("sent to the requester at"), null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -231,6 +285,7 @@ class TicketRating(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text=_("Staff who recorded it on a return visit; empty when the requester rated online."),
     )
+    visit_note = models.TextField(_("return visit note"), blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -17,11 +17,14 @@ from minyi.org.models import Role
 log = logging.getLogger(__name__)
 
 
-#: Applications that wait for a supervisor's decision.
-SUPERVISOR_KINDS = frozenset({"request_extension", "file_plan"})
+#: Applications and findings that wait for a supervisor.
+SUPERVISOR_KINDS = frozenset({"request_extension", "file_plan", "supervision_answered", "quality_flagged"})
 #: Decisions the lead unit must hear about.
 UNIT_KINDS = frozenset(
-    {"extension_approved", "extension_refused", "plan_approved", "plan_refused", "arbitrate", "assist_input"}
+    {
+        "extension_approved", "extension_refused", "plan_approved", "plan_refused", "arbitrate", "assist_input",
+        "approve_reply", "reject_reply", "require_new_reply", "supervision_opened",
+    }
 )
 
 
@@ -37,6 +40,13 @@ def recipients(event) -> list[int]:
         )
     elif event.kind == "return":
         users = users.filter(groups__name=Role.DISPATCHER)
+    elif event.kind == "reply" and event.to_status == "pending_approval" and ticket.lead_unit_id:
+        # Escalated handling: the unit's leaders approve the reply.
+        users = users.filter(staff_profile__unit_id=ticket.lead_unit_id, groups__name=Role.UNIT_LEADER)
+    elif event.kind == "review" and event.to_status == "in_progress" and ticket.lead_unit_id:
+        users = users.filter(
+            staff_profile__unit_id=ticket.lead_unit_id, groups__name__in=[Role.HANDLER, Role.UNIT_LEADER],
+        )
     elif event.kind in SUPERVISOR_KINDS or (event.kind == "rate" and event.to_status == "under_review"):
         users = users.filter(groups__name=Role.SUPERVISOR)
     elif event.kind in UNIT_KINDS and ticket.lead_unit_id:

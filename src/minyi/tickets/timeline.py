@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from minyi.tickets.choices import Status
+from minyi.tickets.choices import ReplyState, Status
 from minyi.tickets.models import Reply, Ticket, TicketEvent, TicketRating
 
 EVENT_LABELS = {
@@ -34,6 +34,16 @@ EVENT_LABELS = {
     "supervision_opened": _("Supervision order opened"),
     "supervision_escalated": _("Supervision escalated"),
     "supervision_closed": _("Supervision order closed"),
+    "supervision_answered": _("The unit answered the supervision order"),
+    # Closing the loop.
+    "approve_reply": _("Reply approved by the unit leader"),
+    "reject_reply": _("Reply sent back by the unit leader"),
+    "review": _("Dissatisfied rating reviewed"),
+    "redo": _("Sent back to the unit to be handled again"),
+    "require_new_reply": _("New reply required after quality review"),
+    "quality_flagged": _("Reply flagged by quality screening"),
+    "quality_dismissed": _("Quality finding dismissed"),
+    "reply_sent": _("Reply sent to the requester"),
 }
 
 #: What a requester reads for a staff action: never staff names, never internal notes. The
@@ -41,7 +51,7 @@ EVENT_LABELS = {
 PUBLIC_NOTE_KINDS = frozenset(
     {
         "direct_answer", "reply", "rate", "extension_approved", "plan_approved", "milestone_done",
-        "deadline_recounted",
+        "deadline_recounted", "approve_reply", "review",
     }
 )
 
@@ -88,7 +98,10 @@ def requester_can_rate(ticket: Ticket) -> bool:
     went into has a reply they have not rated yet."""
     if ticket.status != Status.MERGED:
         return ticket.status == Status.REPLIED
-    latest = Reply.objects.filter(ticket_id=ticket.merged_into_id or 0).order_by("-created_at", "-id").first()
+    latest = (
+        Reply.objects.filter(ticket_id=ticket.merged_into_id or 0, state=ReplyState.PUBLISHED)
+        .order_by("-created_at", "-id").first()
+    )
     return latest is not None and not TicketRating.objects.filter(ticket=ticket, reply=latest).exists()
 
 
@@ -101,3 +114,8 @@ def merged_public_timeline(ticket: Ticket, into: Ticket) -> list[dict]:
         if merged_at is not None and row["created_at"] >= merged_at and row["kind"] != "rate":
             rows.append(row)
     return rows
+
+
+def published_replies(ticket: Ticket) -> QuerySet[Reply]:
+    """The replies the requester sees (not those awaiting the leader's approval or withdrawn)."""
+    return ticket.replies.filter(state=ReplyState.PUBLISHED).select_related("unit", "outcome")

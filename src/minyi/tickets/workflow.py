@@ -57,7 +57,14 @@ TRANSITIONS: dict[str, Transition] = {
             "assist_input", [S.DISPATCHED, S.IN_PROGRESS], [], [R.HANDLER, R.UNIT_LEADER],
             assisting_scoped=True,
         ),
-        _t("reply", [S.IN_PROGRESS], [S.REPLIED], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
+        # A reply reaches the requester at once, or under escalated handling (提级办理, after a
+        # redo) waits for the unit leader's approval unless the leader writes it.
+        _t(
+            "reply", [S.IN_PROGRESS], [S.REPLIED, S.PENDING_APPROVAL], [R.HANDLER, R.UNIT_LEADER],
+            unit_scoped=True,
+        ),
+        _t("approve_reply", [S.PENDING_APPROVAL], [S.REPLIED], [R.UNIT_LEADER], unit_scoped=True),
+        _t("reject_reply", [S.PENDING_APPROVAL], [S.IN_PROGRESS], [R.UNIT_LEADER], unit_scoped=True),
         # The requester rates online; platform staff record a rating from a return visit (回访).
         _t(
             "rate",
@@ -65,9 +72,14 @@ TRANSITIONS: dict[str, Transition] = {
             [S.CLOSED, S.UNDER_REVIEW],
             [REQUESTER, R.INTAKE_AGENT, R.SUPERVISOR],
         ),
-        # Closing without (or after reviewing) a rating: the rating window ran out, or a
-        # dissatisfied rating was judged unreasonable.
+        # Review of a dissatisfied rating: reasonable → redo by the same unit with a shorter
+        # deadline and escalated handling (不满意重办); not reasonable → closed with an explanation.
+        _t("review", [S.UNDER_REVIEW], [S.IN_PROGRESS, S.CLOSED], [R.SUPERVISOR, R.DISPATCHER]),
+        # Closing without a rating: the rating window ran out (the job), or staff close it.
         _t("close", [S.REPLIED, S.UNDER_REVIEW], [S.CLOSED], [R.DISPATCHER, R.SUPERVISOR, SYSTEM]),
+        # Quality screening: a supervisor confirms a flagged reply still awaiting its rating; the
+        # unit must reply anew. (A closed ticket stays closed: its finding gets a quality order.)
+        _t("require_new_reply", [S.REPLIED], [S.IN_PROGRESS], [R.SUPERVISOR]),
         # Acts that keep the state (no target): time limits while the unit handles the ticket.
         _t("request_extension", [S.IN_PROGRESS], [], [R.HANDLER, R.UNIT_LEADER], unit_scoped=True),
         _t("decide_extension", [S.IN_PROGRESS], [], [R.SUPERVISOR]),
@@ -81,12 +93,20 @@ TRANSITIONS: dict[str, Transition] = {
 ORDER = tuple(TRANSITIONS)
 
 
-def target_for(name: str, rating: str | None = None, current: str = "") -> str:
-    """The state a transition leads to; a dissatisfied rating goes to review, others close.
-    An act without targets leaves the state as it is (`current`)."""
+def target_for(
+    name: str, rating: str | None = None, current: str = "", *, needs_approval: bool = False,
+    redo: bool = False,
+) -> str:
+    """The state a transition leads to. A dissatisfied rating goes to review, others close; a
+    reply under escalated handling waits for approval; a review redoes or closes. An act
+    without targets leaves the state as it is (`current`)."""
     transition = TRANSITIONS[name]
     if name == "rate":
         return Status.UNDER_REVIEW if rating == Rating.DISSATISFIED else Status.CLOSED
+    if name == "reply":
+        return Status.PENDING_APPROVAL if needs_approval else Status.REPLIED
+    if name == "review":
+        return Status.IN_PROGRESS if redo else Status.CLOSED
     return transition.targets[0] if transition.targets else current
 
 

@@ -7,6 +7,7 @@ only collect strings) and a refusal (`InvalidInput`) is attached to the field it
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -18,9 +19,10 @@ from minyi.core.errors import DomainError, InvalidInput
 from minyi.org.models import Category, Region, Unit
 from minyi.sla.actions import MAX_EXTENSION_DAYS, MAX_MILESTONES
 from minyi.sla.models import ExtensionReason, Milestone, StagedPlan
-from minyi.tickets.choices import Channel, Rating, RequesterKind, RequestType
+from minyi.supervision.models import SupervisionLevel
+from minyi.tickets.choices import Channel, Rating, RequesterKind, RequestType, ReviewDecision
 from minyi.tickets.intake import ALLOWED_FILE_TYPES, Submission, clean_submission
-from minyi.tickets.models import ReturnReason, Ticket
+from minyi.tickets.models import ReplyOutcome, ReturnReason, Ticket
 
 ACCEPTED_FILE_TYPES = ",".join(
     sorted({content_type for content_type, _ext in ALLOWED_FILE_TYPES.values()})
@@ -50,7 +52,7 @@ class ErrorMixin:
     field_aliases: dict[str, str] = {}
 
     def add_domain_error(self, exc: DomainError) -> None:
-        field = exc.field if isinstance(exc, InvalidInput) else None
+        field = exc.field  # InvalidInput names its field; a few other refusals do too
         field = self.field_aliases.get(field or "", field)
         if field not in self.fields:  # type: ignore[attr-defined]
             field = None
@@ -168,6 +170,12 @@ class SubmissionForm(ErrorMixin, forms.Form):
         label=_("Name"),
         required=False,
         widget=forms.TextInput(attrs={"maxlength": 60, "autocomplete": "name"}),
+    )
+    requester_email = forms.CharField(
+        label=_("E-mail (optional)"),
+        required=False,
+        widget=forms.EmailInput(attrs={"maxlength": 120, "autocomplete": "email"}),
+        help_text=_("The reply and a link to rate it are sent here as well as by SMS."),
     )
     contact_allowed = forms.BooleanField(
         label=_("The handling unit may contact me (through a masked number)"), required=False
@@ -335,10 +343,56 @@ class AssistInputForm(ErrorMixin, forms.Form):
 
 
 class ReplyForm(ErrorMixin, forms.Form):
+    outcome = forms.CharField(label=_("Outcome"), required=False, widget=forms.Select())
     text = forms.CharField(
         label=_("Reply to the requester"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "required": True}),
+        help_text=_("Say what was done, the result, and by when anything still promised will be done."),
+    )
+    reply_files = LenientField(
+        label=_("Attachments (images, PDF)"),
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILE_TYPES}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].widget.choices = [
+            *blank(_("— choose the outcome —")),
+            *ReplyOutcome.objects.filter(active=True).values_list("code", "name"),
+        ]
+        self.fields["outcome"].widget.attrs["required"] = True
+        self.fields["reply_files"].help_text = _(
+            "Optional; the requester sees them with the reply. Up to %(n)d files, each at most %(mb)d MB: photos or PDF documents."
+        ) % {
+            "n": settings.MINYI_ATTACHMENT_MAX_FILES,
+            "mb": settings.MINYI_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+        }
+
+
+class LeaderApprovalForm(ErrorMixin, forms.Form):
+    """The unit leader's decision on a reply under escalated handling: approve (sign) it, or
+    send it back with what must change. One form with two buttons; the note is required only
+    when sending back."""
+
+    note = forms.CharField(
+        label=_("Note (required when sending the reply back)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
+    )
+
+
+class RejectReplyForm(LeaderApprovalForm):
+    pass
+
+
+class ReviewForm(ErrorMixin, forms.Form):
+    decision = forms.CharField(
+        label=_("Is the dissatisfaction reasonable?"), required=False,
+        widget=forms.RadioSelect(choices=ReviewDecision.choices),
+    )
+    explanation = forms.CharField(
+        label=_("Explanation (the requester reads it when the ticket is closed)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
     )
 
 
@@ -352,6 +406,11 @@ class DirectAnswerForm(ErrorMixin, forms.Form):
 
 class StaffRateForm(RateForm):
     """A rating recorded by platform staff on a return visit (回访)."""
+
+    visit_note = forms.CharField(
+        label=_("Return visit note"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
+    )
 
 
 class CloseForm(ErrorMixin, forms.Form):
@@ -549,7 +608,10 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "merge": MergeForm,
     "assist_input": AssistInputForm,
     "reply": ReplyForm,
+    "approve_reply": LeaderApprovalForm,
+    "reject_reply": RejectReplyForm,
     "rate": StaffRateForm,
+    "review": ReviewForm,
     "close": CloseForm,
     "request_extension": RequestExtensionForm,
     "decide_extension": DecideExtensionForm,
@@ -557,3 +619,73 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "decide_plan": DecidePlanForm,
     "record_milestone": RecordMilestoneForm,
 }
+
+
+# --- supervision by hand, quality findings ---------------------------------------------------
+
+
+class SuperviseForm(ErrorMixin, forms.Form):
+    """A supervisor opens a supervision order (督办) on a ticket."""
+
+    reason = forms.CharField(
+        label=_("Reason for supervision"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "required": True}),
+    )
+    level = forms.CharField(label=_("Level"), required=False, widget=forms.Select())
+    due = forms.CharField(
+        label=_("Respond by (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Left empty, the level's own response time applies."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["level"].widget.choices = [
+            (lv.level, f"{lv.level}. {lv.name}") for lv in SupervisionLevel.objects.order_by("level")
+        ]
+
+    def values(self) -> dict[str, Any]:
+        """The action's arguments; a level or date that cannot be read is refused on its field."""
+        data = self.cleaned_data
+        try:
+            level = int(data.get("level") or 1)
+        except (TypeError, ValueError):
+            level = 0  # refused by the action as an unknown level
+        text = (data.get("due") or "").strip()
+        due = None
+        if text:
+            try:
+                due = dt.date.fromisoformat(text)
+            except ValueError:
+                raise InvalidInput(_("Please enter a date (YYYY-MM-DD)."), "invalid_date", field="due") from None
+        return {"reason": data.get("reason") or "", "level": level, "due": due}
+
+
+class OrderAnswerForm(ErrorMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Your unit's answer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 5000, "required": True}),
+        help_text=_("What was done about it, and by when the rest will be done."),
+    )
+
+
+class OrderCloseForm(ErrorMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Why the order can be closed"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 200, "required": True}),
+    )
+
+
+class ScreeningDecisionForm(ErrorMixin, forms.Form):
+    """A supervisor's ruling on a quality finding: confirm (a new reply) or dismiss, with a note."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 2000, "required": True}),
+        help_text=_("Confirming opens a quality supervision order: the note tells the unit what its new reply must do."),
+    )

@@ -33,6 +33,7 @@ from minyi.core import clock
 from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from minyi.core.ratelimit import check_rate
 from minyi.dispatch import services as dispatch_services
+from minyi.feedback import actions as feedback_actions
 from minyi.org.actors import Actor, actor_for_user, requester_actor
 from minyi.org.models import UNIT_ROLES, Category, Region, Role, Unit
 from minyi.sla import actions as sla_actions
@@ -51,6 +52,7 @@ from minyi.supervision.models import SupervisionLevel, SupervisionOrder
 from minyi.tickets import access, actions
 from minyi.tickets.choices import AT_UNIT_STATUSES, Channel, RequestType, Status
 from minyi.tickets.duplicates import Similar, similar_open_tickets
+from minyi.tickets.intake import clean_files
 from minyi.tickets.models import Notification, Ticket
 from minyi.tickets.timeline import (
     event_label,
@@ -662,12 +664,17 @@ def intake_done(request: HttpRequest) -> HttpResponse:
     done = request.session.pop(INTAKE_DONE_KEY, None)
     if not done:
         return redirect("web:intake")
+    actor: Actor = request.actor  # type: ignore[attr-defined]
     try:
-        ticket = access.access_ticket(request.actor, done["id"])  # type: ignore[attr-defined]
+        ticket = access.access_ticket(actor, done["id"])
     except DomainError as exc:
         return console_error(request, exc)
+    # Likely duplicates: the agent opens the new ticket to merge it (as on the ticket's page).
+    similar = similar_tickets(ticket) if "merge" in access.available_transitions(actor, ticket) else None
     response = render_console(
-        request, "web/console/intake_done.html", {"ticket": ticket, "code": done["code"]}
+        request,
+        "web/console/intake_done.html",
+        {"ticket": ticket, "code": done["code"], "similar": similar},
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -729,6 +736,9 @@ ACTION_DONE = {
     "merge": gettext_lazy("Merged. The requester follows the other ticket with their own number."),
     "assist_input": gettext_lazy("Input added for the lead unit."),
     "reply": gettext_lazy("Reply sent to the requester."),
+    "approve_reply": gettext_lazy("Reply approved and sent to the requester."),
+    "reject_reply": gettext_lazy("Reply sent back to be rewritten."),
+    "review": gettext_lazy("Review recorded."),
     "rate": gettext_lazy("Rating recorded."),
     "close": gettext_lazy("Closed."),
     "request_extension": gettext_lazy("Extension applied for; a supervisor will decide."),
@@ -986,12 +996,26 @@ def perform(actor: Actor, ticket_id: int, name: str, form, files: list[Any]) -> 
     elif name == "assist_input":
         actions.assist_input(actor, ticket_id, text=data.get("text") or "")
     elif name == "reply":
-        actions.reply(actor, ticket_id, data.get("text") or "")
+        actions.reply(
+            actor, ticket_id, data.get("text") or "", outcome=data.get("outcome") or "",
+            files=clean_files(files, field="reply_files"),
+        )
+        if Ticket.objects.filter(pk=ticket_id, status=Status.PENDING_APPROVAL).exists():
+            return str(_("Reply saved; it reaches the requester once the unit leader approves it."))
+    elif name == "approve_reply":
+        feedback_actions.approve_reply(actor, ticket_id, note=data.get("note") or "")
+    elif name == "reject_reply":
+        feedback_actions.reject_reply(actor, ticket_id, note=data.get("note") or "")
+    elif name == "review":
+        feedback_actions.review(
+            actor, ticket_id, decision=data.get("decision") or "", explanation=data.get("explanation") or ""
+        )
     elif name == "direct_answer":
         actions.direct_answer(actor, ticket_id, data.get("text") or "")
     elif name == "rate":
         actions.rate(
-            actor, ticket_id, rating=data.get("rating") or "", comment=data.get("comment") or ""
+            actor, ticket_id, rating=data.get("rating") or "", comment=data.get("comment") or "",
+            visit_note=data.get("visit_note") or "",
         )
     elif name == "close":
         actions.close(actor, ticket_id, note=data.get("note") or "")
@@ -1043,7 +1067,8 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
         return console_error(request, exc)
     form = new_action_form(transition, ticket, request.POST, request.FILES)
     form.is_valid()  # lenient fields: this only collects the values
-    files = request.FILES.getlist("evidence_files") if transition == "record_milestone" else []
+    upload_field = {"record_milestone": "evidence_files", "reply": "reply_files"}.get(transition)
+    files = request.FILES.getlist(upload_field) if upload_field else []
     try:
         done = perform(actor, ticket.pk, transition, form, files)
     except DomainError as exc:

@@ -729,7 +729,7 @@ def _take(step: Step, ticket_id: int, number: str, code: str, spec: Spec, cast: 
     elif step.name == "reply":
         unit = cast.units[args["unit"]]
         text = rng.choice(spec.template.replies).format(**spec.context, unit=unit.short_name or unit.name)
-        actions.reply(cast.unit_staff(unit, replying=True), ticket_id, text)
+        actions.reply(cast.unit_staff(unit, replying=True), ticket_id, text, outcome="resolved")
     elif step.name == "rate":
         if args["rater"] == "visit":
             actions.rate(cast.agent(), ticket_id, rating=args["rating"], comment=args["comment"])
