@@ -56,14 +56,14 @@ REASONS: dict[str, str] = {
 @dataclass(frozen=True)
 class Thresholds:
     # `relevance` under which a reply with substance is flagged as not answering the request.
-    relevance_min: float = 0.1
+    relevance_min: float = 0.05
     # Characters of substance (after formulae, forwarding and generic undertakings are set
     # aside) a reply needs to not be perfunctory.
     substance_min_chars: int = 8
     # Similarity (Jaccard of character 3-grams) from which two replies are the same text.
     duplicate_similarity: float = 0.8
     # `request_similarity` under which two requests are about different things.
-    unrelated_request_max: float = 0.3
+    unrelated_request_max: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -118,16 +118,17 @@ def _meaningful_len(text: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 _UNIT = r"(?:[\u4e00-\u9fffA-Za-z0-9“”\"]{0,24}?)"
-_HANDLING = (
-    r"(?:调查|处理|核处|核实|核查|办理|办复|处置|答复|回复|反馈|关注|研究|落实|解决|跟进|查处|审核|"
-    r"调处|核办|督办|予以|进行|作出|做出|尽快|及时|、|和|并|等)*"
+_VERB = (
+    r"(?:调查|处理|核处|核实|核查|办理|办复|处置|答复|回复|反馈|关注|研究|落实|解决|跟进|查处|审核|调处|核办|督办)"
 )
+# a forwarding notice runs to its handling verbs (…调查、核处) or to the end of the clause
+_HANDLING = r"[^，。；]{0,30}?(?:(?:予以|进行|作出|做出|尽快|及时|依法)?" + _VERB + r"(?:[、和及并]?" + _VERB + r")*|$)"
 
 # F1: formulae (salutation, acknowledgement, lead-ins, thanks, wishes, closings, signature).
 _FORMULA = [
     # acknowledgement: from the clause start to the acknowledging verb (keeps what follows,
     # as in 收到投诉后我局立即派员…)
-    r"^.{0,60}?(?:已经?|均已|已被)?(?:收悉|收到|获悉|阅悉|知悉|已阅办?|已阅|收阅|已收集|已记录|已登记|已受理)",
+    r"^.{0,40}?(?:收悉|获悉|阅悉|知悉|已阅办?|收阅|(?:已经?|均已)(?:收到|收集|记录|登记|受理))",
     r"^(?:接到|收到)(?:您|你)?的?(?:来信|留言|投诉|反映|网帖|帖文|信件|信访件|函件)后?",
     # salutation and the requester's handle
     r"^(?:尊敬的|亲爱的|各位|致)?(?:网友|网民|市民|来信人|来信网友|来信同志|写信人|问政网友|网民朋友|朋友|同志|先生|女士|群众)?"
@@ -138,6 +139,7 @@ _FORMULA = [
     r"(?:现|特|今|兹)?(?:将|就|把)?[^，。]{0,24}?(?:回复|答复|说明|汇报|函复|告知|反馈)如下",
     r"^(?:现|特)(?:予|作|此)?(?:回复|答复|函复)$",
     r"^(?:关于|针对|对于|就)?(?:您|你)?(?:所|在)?(?:反映|反应|提出|咨询|提到|来信|留言|关心|关注)(?:的|中)?(?:问题|情况|事项|事宜|建议|意见|诉求)?$",
+    r"(?:关于|针对|对于|就)?(?:您|你|帖文中|网帖中|留言中|来信中|信中)(?:所|在)?(?:反映|反应|提出|咨询|提到|来信|留言)(?:的|中)?(?:问题|情况|事项|事宜|建议|意见|诉求)",
     # thanks, apologies, wishes, closings
     r"(?:非常|再次|衷心|十分|特别)?(?:感谢|谢谢|多谢|感激)[^。！？]*",
     r"(?:敬请|恳请|请|望|希望)?(?:您|你|广大)?(?:的)?(?:谅解|理解|支持|配合|监督)[^，。]{0,20}$",
@@ -149,18 +151,26 @@ _FORMULA = [
     # signature: the reply's date, a unit's name
     r"^(?:二[〇○零0]|\d{2})[\d〇○零一二三四五六七八九十]{2}\s*[年.\-/]\s*[\d〇○零一二三四五六七八九十]{1,3}\s*[月.\-/]\s*[\d〇○零一二三四五六七八九十]{1,3}\s*日?$",
     r"^\d{4}\.\d{1,2}\.\d{1,2}$",
-    r"^[\u4e00-\u9fffA-Z0-9]{2,24}(?:局|办|办公室|政府|办事处|中心|委员会|委|大队|中队|公司|医院|学校|法院|管委会|支行|分局|街道|镇|乡|院|所|站|科|股|处)"
-    r"(?:\s*(?:二[〇○零0]|\d{2})[\d〇○零一二三四五六七八九十]{2}\s*年.*)?$",
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$",
 ]
+# the unit's name as a signature: only among the last clauses of the reply or before a date
+_SIGNATURE = re.compile(
+    r"^[\u4e00-\u9fffA-Z0-9]{2,24}(?:局|办|办公室|政府|办事处|中心|委员会|委|大队|中队|公司|医院|学校|法院|管委会|支行|分局|街道|镇|乡|院|所|站|科|股|处)"
+    r"(?:\s*(?:二[〇○零0]|\d{2})[\d〇○零一二三四五六七八九十]{2}\s*年\s*[\d〇○零一二三四五六七八九十]{1,2}\s*月"
+    r"(?:\s*[\d〇○零一二三四五六七八九十]{1,3}\s*日)?)?$"
+)
+_NOT_A_NAME = re.compile(r"[已将转请您你的了在于对把向被由给]")
+_DATED = re.compile(r"^\s*(?:二[〇○零0]|\d{2})[\d〇○零一二三四五六七八九十]{2}\s*[年.\-/]")
 
 # F2: forwarding, referral without a contact, "answered elsewhere".
 _FORWARD = [
     r"(?:已|已经|并|现已|均已|将|会|拟|正在|我们已|我办已|我局已)?(?:移交|转交|转至|转到|转给|转由|转办|交办|交由|转送|呈报|报送|上报|汇报给|汇报至|反馈给|反馈至|报告给)"
-    + _UNIT
     + _HANDLING,
-    r"(?:已|已经|并|现已)转(?:相关|有关|市|县|区|省|镇|乡|街道|[A-Z]\d{0,2})" + _UNIT + _HANDLING,
+    r"(?:已|已经|并|现已)转(?:相关|有关|市|县|区|省|镇|乡|街道|[A-Z]\d{0,2}|[\u4e00-\u9fff]{2,8}(?:局|办|镇|乡|县|区|市|中心|政府|公司|部门|单位))" + _HANDLING,
+    r"(?:已|已经)将[^，。；]{0,20}?(?:转|移交|转交|交由|交办|上报|反馈)" + _HANDLING,
     r"(?:已|已经)?(?:向|给)" + _UNIT + r"(?:进行了?)?(?:汇报|反馈|报告|转达)",
     r"正在交办中?",
+    r"^(?:我办|我局|我委|我们)?已[^，。；]{2,20}?(?:核处|办复|核办)$",
     r"(?:相关|有关)?(?:单位|部门|" + _UNIT + r"(?:局|办|政府))?(?:已经?|已)?(?:作出|做出|进行过?)?(?:回复|答复)(?:过)?$",
     r"(?:链接|详见|见附件|附件)[^，。]*",
     # referral without contact: 请咨询K市人社部门, 建议您到…咨询
@@ -189,6 +199,7 @@ _VAGUE = [
     r"(?:最大限度|尽最大努力|尽可能)?满足[^，。]{0,20}?需求",
     r"(?:如有|若有)(?:相关|新的|进展|处理)?(?:情况|结果|进展|回复)?[^，。]{0,6}?(?:将|会)?(?:及时|第一时间)?(?:反馈|告知|回复|通知)[^，。]{0,10}",
     r"(?:处理|办理)(?:情况|结果)(?:将|会)?(?:及时)?(?:向您|向你)?(?:反馈|告知)",
+    r"(?:将|会)(?:第一时间|及时)?(?:在网上|通过平台|向您|向你)?(?:告知|反馈|回复|通知)(?:您|你)?$",
     r"(?:加强|改进|做好)[^，。]{0,6}?(?:管理|工作|服务)$",
     r"(?:我们|我局|我办)?(?:将|会)(?:更加|继续|一如既往)[^，。]{0,20}",
 ]
@@ -204,6 +215,7 @@ _CLAUSE_MIN = 4
 @dataclass(frozen=True)
 class Substance:
     chars: int  # meaningful characters left in clauses that count
+    contact: bool  # a telephone number: a concrete referral
     kept: tuple[str, ...]  # the clauses that count as substance
     set_aside: tuple[tuple[str, str], ...]  # (kind, phrase): "formula" | "forward" | "vague"
 
@@ -227,13 +239,20 @@ def substance(reply_text: str) -> Substance:
     kept: list[str] = []
     set_aside: list[tuple[str, str]] = []
     chars = 0
-    for raw in _CLAUSE_SPLIT.split(text):
-        clause = raw.strip(" 、.·…—-\"'“”《》")
-        if not clause:
+    contact = False
+    clauses = [c.strip(" 、.·…—-\"'“”《》") for c in _CLAUSE_SPLIT.split(text)]
+    clauses = [c for c in clauses if c]
+    for i, clause in enumerate(clauses):
+        if (
+            _SIGNATURE.match(clause)
+            and not _NOT_A_NAME.search(clause)
+            and (i >= len(clauses) - 2 or _DATED.match(clauses[i + 1]))
+        ):
+            set_aside.append(("formula", clause))
             continue
-        if _PHONE.search(clause):  # a concrete contact or reference number answers something
+        if _PHONE.search(clause):  # a concrete contact answers something (where to go, whom to call)
             kept.append(clause)
-            chars += _meaningful_len(clause)
+            contact = True
             continue
         rest = _strip(clause, _FORMULA_RE, "formula", set_aside)
         rest = _strip(rest, _FORWARD_RE, "forward", set_aside)
@@ -242,14 +261,14 @@ def substance(reply_text: str) -> Substance:
         if n >= _CLAUSE_MIN:
             kept.append(clause)
             chars += n
-    return Substance(chars=chars, kept=tuple(kept), set_aside=tuple(set_aside))
+    return Substance(chars=chars, contact=contact, kept=tuple(kept), set_aside=tuple(set_aside))
 
 
 def perfunctory_reason(reply_text: str, thresholds: Thresholds | None = None) -> tuple[str, ...] | None:
     """The phrases that make a reply perfunctory (boilerplate alone), or None when it is not."""
     t = thresholds or Thresholds()
     s = substance(reply_text)
-    if s.chars >= t.substance_min_chars:
+    if s.chars >= t.substance_min_chars or s.contact:
         return None
     phrases: list[str] = []
     for _kind, phrase in s.set_aside:
@@ -264,12 +283,15 @@ def perfunctory_reason(reply_text: str, thresholds: Thresholds | None = None) ->
 # --------------------------------------------------------------------------------------------
 
 _FUTURE = re.compile(
-    r"(?<![已现并均都]|已经|业已)将(?!近|军|来)(?![^，。]{0,20}如下)"
+    # 将 as "will": not 已将/现将 (the 把 construction), not 将其/将该 (把 + object), not 将被/将视为
+    r"(?<![已现并均都经特请])将(?!近|军|来|其|该|此|这|上述|被|视为|是|成为|出现|面临|无法|不|会|要求您)(?![^，。]{0,20}如下)"
     r"|(?:我们|我局|我办|我单位|我镇|我乡|我街道|我委|我院|我校|我司|我队|我部|我中心|政府|部门|单位|也|还|都|一定|同时|并|稍后|随后|后续|今后|以后|届时)会(?![议同计员长所场谈商])"
-    r"|会(?:尽快|尽早|及时|立即|马上|认真|积极|安排|组织|进一步|继续|加强|协调|督促|跟进|处理|解决|研究|考虑|反馈|回复|答复|联系)"
-    r"|(?:争取|力争|拟|计划于?|准备|打算)(?=[\u4e00-\u9fff])"
+    r"|(?<![贷议调员委务事协评例常党大全谈座开年社机学工商])会(?:尽快|尽早|及时|立即|马上|认真|积极|安排|组织|进一步|继续|加强|协调|督促|跟进|处理|解决|研究|考虑|反馈|回复|答复|联系|重新|再)"
+    r"|(?:后|之后|以后)[^，。；]{0,8}?(?<![贷议调员委务事协评例常党大全谈座开年社机学工商])会(?![议同计员长所场谈商])"
+    r"|(?:争取|力争|计划于|准备|打算)(?=[\u4e00-\u9fff])"
+    r"|拟(?=于|在|将|对|由|从|安排|启动|开展|实施|建设|修建|新建|开工|组织|召开|进行|采取|纳入|列入|调整|增设|改造|解决)"
     r"|(?:待|等)[^，。；]{1,30}?(?:后|时)[，,]?[^，。；]{0,6}?(?:再|即|将|会|马上|立即|尽快)"
-    r"|(?:下一步|下阶段|下一阶段|后续|近期|近段时间|近日内|稍后|尽快|择机|适时|日后|今后|以后)(?=[^，。]{0,12}(?:将|会|再|安排|处理|解决|跟进|研究|推进|实施|落实|反馈|回复))"
+    r"|(?:下一步|下阶段|下一阶段|稍后|择机|适时|日后)(?=[^，。]{0,12}(?:将|会|再|安排|处理|解决|跟进|研究|推进|实施|落实|反馈|回复))"
     r"|(?:敬请|请)(?:您)?(?:关注|留意)(?:后续|近期)?(?:的)?(?:回复|处理结果|结果)"
 )
 _TIME = re.compile(
@@ -278,36 +300,37 @@ _TIME = re.compile(
     r"|[上下]半年|[一二三四]季度|\d+\s*(?:个)?(?:工作日|日|天|周|星期|个月|月|小时)(?:内|之内|以内|前)"
     r"|[一二两三四五六七八九十半]+\s*(?:个)?(?:工作日|天|周|星期|个月|小时)(?:内|之内|以内)"
     r"|(?:春节|国庆|元旦|中秋|汛期|开学|雨季|冬季|夏季|暑假|寒假)(?:前|之前|以前|后)"
-    r"|当天|当日|次日|明天|今天|近两天|月内|周内|年前|节前"
+    r"|当天|当日|次日|明天|今天|近两天|月内|周内|年前|节前|届时"
 )
-_CONDITIONAL = re.compile(r"(?:^|[，,；;。])\s*(?:如|若|如果|假如|一旦|凡|倘若|如若|若是)(?!下|实|期|今|同)")
+_VAGUE_TIME = re.compile(r"尽快|尽早|近期|近段时间|近日|后续|下一步|稍后|日后|择机|适时|早日")
+_CONDITIONAL = re.compile(r"^\s*(?:如|若|如果|假如|一旦|凡|倘若|如若|若是)(?!下|实|期|今|同|上)")
 _NOT_PROMISE = re.compile(
-    r"(?:建议|请)(?:您|你)|(?:您|你)(?:可|可以|需|需要|应|应当)"
-    r"|(?:继续|一如既往|不断|更加)(?:努力|做好|加强|完善|改进|提升|提高|关注|支持)(?:[^，。]{0,6})(?:工作|服务|管理)?[。！]?$"
+    r"^(?:建议|请)(?:您|你)|^(?:您|你)(?:可|可以|需|需要|应|应当)"
     r"|(?:将|会)(?:继续|一如既往|更加|不断)(?:努力|做好|加强|完善|改进|提升|提高)[^，。]{0,12}(?:工作|服务|水平)"
+    r"|竭诚为您服务|为您服务|为你服务"
 )
+_SEGMENT = re.compile(r"[，,；;：:]")
 
 
 def undated_promises(reply_text: str) -> tuple[str, ...]:
     """Sentences committing to a future action on the matter without a date, deadline or period."""
     found: list[str] = []
     for sentence in sentences(reply_text):
-        m = _FUTURE.search(sentence)
-        if not m:
-            continue
-        if _TIME.search(sentence):
-            continue
-        # the future part is inside an "if …" clause: a conditional statement of duty
-        head = sentence[: m.start()]
-        last_break = max(head.rfind(c) for c in "，,；;")
-        clause_head = head[last_break + 1 :] if last_break >= 0 else head
-        if _CONDITIONAL.search("，" + clause_head) or re.match(r"\s*(?:如|若|如果|一旦|凡|倘若)", clause_head):
-            continue
-        if _NOT_PROMISE.search(sentence[m.start() - 6 if m.start() >= 6 else 0 :]) and not re.search(
-            r"尽快|近期|后续|下一步|稍后|跟进|待|等", sentence
-        ):
-            continue
-        found.append(sentence)
+        for m in _FUTURE.finditer(sentence):
+            segments = _SEGMENT.split(sentence[: m.start()])
+            own = segments[-1]  # the clause the promise sits in, up to the marker
+            # a conditional statement ("如发现…，将依法查处"): an earlier clause starts with "if"
+            if any(_CONDITIONAL.search(seg) for seg in segments):
+                continue
+            # a date anywhere in the sentence dates the promise, unless the promise's own clause
+            # sets a vague time itself (县里将在近段时间发放到位 is undated whatever else is dated)
+            rest = _SEGMENT.split(sentence[m.start() :])[0]
+            if _TIME.search(sentence) and not _VAGUE_TIME.search(own + rest):
+                continue
+            if _NOT_PROMISE.search(own.strip()) or _NOT_PROMISE.search(sentence[m.start() :]):
+                continue
+            found.append(sentence)
+            break
     return tuple(found)
 
 

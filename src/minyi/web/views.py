@@ -8,17 +8,19 @@ HTMX requests get the fragment they target; without JavaScript every form still 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -34,6 +36,8 @@ from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, Ra
 from minyi.core.ratelimit import check_rate
 from minyi.dispatch import services as dispatch_services
 from minyi.feedback import actions as feedback_actions
+from minyi.feedback.models import RatingReview
+from minyi.feedback.stats import unit_feedback
 from minyi.org.actors import Actor, actor_for_user, requester_actor
 from minyi.org.models import UNIT_ROLES, Category, Region, Role, Unit
 from minyi.sla import actions as sla_actions
@@ -41,24 +45,38 @@ from minyi.sla import clocks
 from minyi.sla import services as sla_services
 from minyi.sla.guards import MAX_EXTENSIONS
 from minyi.sla.models import Decision, Extension, Milestone, StagedPlan, TimeLimitPolicy
-from minyi.sla.policies import SHANGHAI, TIME_LIMIT_DAYS, URGENT_HOURS
+from minyi.sla.policies import SHANGHAI, TIME_LIMIT_DAYS, URGENT_HOURS, redo_working_days
+from minyi.supervision import actions as supervision_actions
+from minyi.supervision import screening
 from minyi.supervision.access import (
+    access_order,
+    access_screening_queryset,
     access_supervision_queryset,
     can_see_supervision,
+    can_supervise,
     sees_all_orders,
 )
 from minyi.supervision.actions import levels as supervision_levels
-from minyi.supervision.models import SupervisionLevel, SupervisionOrder
-from minyi.tickets import access, actions
-from minyi.tickets.choices import AT_UNIT_STATUSES, Channel, RequestType, Status
+from minyi.supervision.dashboard import dashboard
+from minyi.supervision.models import ReplyScreening, SupervisionLevel, SupervisionOrder
+from minyi.tickets import access, actions, workflow
+from minyi.tickets.choices import (
+    AT_UNIT_STATUSES,
+    Channel,
+    Rating,
+    ReplyState,
+    RequestType,
+    Status,
+)
 from minyi.tickets.duplicates import Similar, similar_open_tickets
 from minyi.tickets.intake import clean_files
-from minyi.tickets.models import Notification, Ticket
+from minyi.tickets.models import Attachment, Notification, Reply, Ticket, TicketRating
 from minyi.tickets.timeline import (
     event_label,
     followed,
     merged_public_timeline,
     public_timeline,
+    published_replies,
     requester_can_rate,
     staff_timeline,
 )
@@ -67,8 +85,12 @@ from minyi.web.forms import (
     DecisionForm,
     DispatchForm,
     MergeForm,
+    OrderAnswerForm,
+    OrderCloseForm,
     RateForm,
+    ScreeningDecisionForm,
     SubmissionForm,
+    SuperviseForm,
     TicketForm,
     TrackForm,
     street_choices,
@@ -285,6 +307,26 @@ def _track_lookup_again(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(url)
 
 
+def public_reply_rows(replies: list[Reply], file_url: Callable[[Attachment], str]) -> list[dict[str, Any]]:
+    """Published replies as the requester reads them: outcome, text and the reply's public
+    files (never who wrote or approved it)."""
+    return [
+        {
+            "reply": item,
+            "files": [
+                {"name": a.name, "size": a.size, "content_type": a.content_type, "url": file_url(a)}
+                for a in item.attachments.all()
+                if a.public
+            ],
+        }
+        for item in replies
+    ]
+
+
+def published_reply_list(ticket: Ticket) -> list[Reply]:
+    return list(published_replies(ticket).prefetch_related("attachments"))
+
+
 def track_context(
     ticket: Ticket, rate_form: RateForm | None = None, alert: str = ""
 ) -> dict[str, Any]:
@@ -296,14 +338,21 @@ def track_context(
     for row in timeline:  # acts that keep the state (an extension...) do not repeat it
         row["changed"] = row["to_status"] != previous
         previous = row["to_status"]
+    number = ticket.number
+    replies = public_reply_rows(
+        published_reply_list(into), lambda a: reverse("web:track_file", args=[number, a.token])
+    )
     return {
         "ticket": ticket,
         "into": into if into is not ticket else None,
         "followed": into,
         "timeline": timeline,
-        "replies": list(into.replies.select_related("unit")),
+        "replies": replies,
         "ratings": list(ticket.ratings.all()),
+        # The review of the requester's own dissatisfied rating: redone, or closed and why.
+        "reviews": list(RatingReview.objects.filter(ticket=ticket).order_by("decided_at", "id")),
         "can_rate": can_rate,
+        "rating_due_at": into.rating_due_at if can_rate else None,
         "rate_form": (rate_form or RateForm(auto_id="id_rate_%s")) if can_rate else None,
         "alert": alert,
     }
@@ -356,6 +405,141 @@ def track_rate(request: HttpRequest, number: str) -> HttpResponse:
         ticket = access.access_track(number, code)
         return render(request, "web/portal/_track_panel.html", track_context(ticket))
     return redirect("web:track_ticket", number=number)
+
+
+def file_response(item: Attachment) -> FileResponse:
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def track_file(request: HttpRequest, number: str, token: str) -> HttpResponseBase:
+    """A file of a published reply (or the requester's own upload), to the visitor who proved
+    access to the ticket with its number and code."""
+    try:
+        ticket, _code = _tracked_ticket(request, number)
+    except RateLimited as exc:
+        return render(request, "web/portal/message.html", {"message": exc.message}, status=429)
+    if ticket is None:
+        return _track_lookup_again(request, number)
+    into = followed(ticket)
+    item = (
+        Attachment.objects.filter(token=token, public=True)
+        .filter(Q(reply__ticket=into, reply__state=ReplyState.PUBLISHED) | Q(ticket=ticket, reply=None))
+        .first()
+    )
+    if item is None:
+        raise Http404
+    return file_response(item)
+
+
+# --- the rating link sent with a reply (评价链接) -----------------------------------------------
+
+
+#: Why a rating link shows no form (the rating action refuses the same cases).
+LINK_STATES = {
+    "rated": gettext_lazy("This reply has already been rated."),
+    "superseded": gettext_lazy("This rating link is no longer valid: the ticket has a newer reply."),
+    "closed": gettext_lazy("The time to rate this reply has passed."),
+}
+
+
+def rate_link_context(
+    token: str, ticket: Ticket, item: Reply, rate_form: RateForm | None = None, alert: str = ""
+) -> dict[str, Any]:
+    """What the link's page shows: the ticket, the reply it rates, and the form while the reply
+    may still be rated (else why not)."""
+    into = followed(ticket)
+    rating = TicketRating.objects.filter(ticket=ticket, reply=item).first()
+    latest = published_replies(into).order_by("-created_at", "-id").only("pk").first()
+    if rating is not None:
+        state = "rated"
+    elif latest is None or latest.pk != item.pk:
+        state = "superseded"
+    elif not requester_can_rate(ticket) or (
+        into.rating_due_at is not None and clock.now() > into.rating_due_at
+    ):
+        state = "closed"
+    else:
+        state = "open"
+    prefetch_related_objects([item], "attachments")
+    rows = public_reply_rows([item], lambda a: reverse("web:rate_file", args=[token, a.token]))
+    return {
+        "token": token,
+        "ticket": ticket,
+        "followed": into,
+        "replies": rows,
+        "rating": rating,
+        "state": state,
+        "why_not": LINK_STATES.get(state, ""),
+        "rating_due_at": into.rating_due_at if state == "open" else None,
+        "rate_form": (rate_form or RateForm(auto_id="id_rate_%s")) if state == "open" else None,
+        "alert": alert,
+    }
+
+
+def _link_refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = render(
+        request, "web/portal/message.html",
+        {"message": exc.message, "code": exc.code, "title": _("Rate the reply")}, status=exc.http_status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def rate_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The page of the one-use rating link sent by SMS and e-mail: the ticket's number and
+    title, the reply, and a rating form (`feedback.actions.rate_by_link` decides)."""
+    try:
+        check_rate(request, "track")
+        ticket, item = feedback_actions.link_ticket(token)
+    except DomainError as exc:
+        return _link_refused(request, exc)
+    status = 200
+    form = None
+    alert = ""
+    if request.method == "POST":
+        form = RateForm(request.POST, auto_id="id_rate_%s")
+        form.is_valid()
+        try:
+            feedback_actions.rate_by_link(
+                token,
+                rating=form.cleaned_data.get("rating") or "",
+                comment=form.cleaned_data.get("comment") or "",
+            )
+        except DomainError as exc:
+            if exc.field:
+                form.add_domain_error(exc)
+            else:
+                alert = str(exc.message)
+            status = exc.http_status
+        else:
+            messages.success(request, _("Thank you for your rating."))
+            if not is_htmx(request):
+                return redirect("web:rate_link", token=token)
+            form = None
+        ticket.refresh_from_db()
+    context = rate_link_context(token, ticket, item, form, alert)
+    template = "web/portal/_rate_panel.html" if is_htmx(request) else "web/portal/rate.html"
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def rate_file(request: HttpRequest, token: str, file_token: str) -> HttpResponseBase:
+    """A public file of the reply a rating link is for."""
+    try:
+        check_rate(request, "track")
+        _ticket, item = feedback_actions.link_ticket(token)
+    except DomainError as exc:
+        return _link_refused(request, exc)
+    found = Attachment.objects.filter(token=file_token, reply=item, public=True).first()
+    if found is None or item.state != ReplyState.PUBLISHED:
+        raise Http404
+    return file_response(found)
 
 
 # --- the staff console: login, header, errors ----------------------------------------------
@@ -426,6 +610,14 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
         supervision_open = (
             access_supervision_queryset(actor).filter(status=SupervisionOrder.Status.OPEN).count()
         )
+    reviewer = may_review(actor)
+    reviews_open = (
+        access.access_ticket_queryset(actor).filter(status=Status.UNDER_REVIEW).count() if reviewer else 0
+    )
+    flagged = (
+        access_screening_queryset(actor).filter(state=ReplyScreening.State.FLAGGED).count()
+        if can_supervise(actor) else 0
+    )
     notice_years: list[int] = []
     if actor.roles & NOTICE_WARNING_ROLES:
         notice_years = sla_services.missing_notice_years(clock.local_today())
@@ -439,6 +631,10 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
             "unread": unread,
             "supervision": supervision_open is not None,
             "supervision_open": supervision_open or 0,
+            "reviews": reviewer,
+            "reviews_open": reviews_open,
+            "quality": supervision_open is not None,
+            "quality_open": flagged,
             "notice_years": _(", ").join(str(year) for year in notice_years),
             "notice_admin_url": holiday_notice_admin_url() if is_admin and notice_years else "",
         }
@@ -518,6 +714,14 @@ TABS = [
         own_unit=True,
     ),
     Tab("in_progress", gettext_lazy("In progress"), [Status.IN_PROGRESS]),
+    # Escalated handling (提级办理): replies waiting for the unit leader's approval.
+    Tab(
+        "approve",
+        gettext_lazy("Replies to approve"),
+        [Status.PENDING_APPROVAL],
+        frozenset({Role.UNIT_LEADER}),
+        own_unit=True,
+    ),
     Tab("replied", gettext_lazy("Replied"), [Status.REPLIED]),
     Tab("all", gettext_lazy("All"), None),
 ]
@@ -718,6 +922,9 @@ ACTION_LABELS = {
     "merge": gettext_lazy("Merge as a duplicate"),
     "assist_input": gettext_lazy("Add assisting input"),
     "reply": gettext_lazy("Reply"),
+    "approve_reply": gettext_lazy("Approve the reply"),
+    "reject_reply": gettext_lazy("Send the reply back"),
+    "review": gettext_lazy("Review the dissatisfied rating"),
     "rate": gettext_lazy("Record return-visit rating"),
     "close": gettext_lazy("Close"),
     "request_extension": gettext_lazy("Apply for an extension"),
@@ -738,7 +945,6 @@ ACTION_DONE = {
     "reply": gettext_lazy("Reply sent to the requester."),
     "approve_reply": gettext_lazy("Reply approved and sent to the requester."),
     "reject_reply": gettext_lazy("Reply sent back to be rewritten."),
-    "review": gettext_lazy("Review recorded."),
     "rate": gettext_lazy("Rating recorded."),
     "close": gettext_lazy("Closed."),
     "request_extension": gettext_lazy("Extension applied for; a supervisor will decide."),
@@ -881,15 +1087,74 @@ def routing_suggestion(ticket: Ticket) -> dispatch_services.Routed:
     return cached
 
 
+def staff_reply_rows(actor: Actor, ticket: Ticket, events: list[Any]) -> list[dict[str, Any]]:
+    """Every reply with its outcome, state (sent, awaiting the leader, sent back), round,
+    files, the leader's notes and its quality screening (for those who may see screenings)."""
+    replies = list(
+        ticket.replies.select_related(
+            "unit", "outcome", "author__staff_profile", "approved_by__staff_profile"
+        ).prefetch_related("attachments")
+    )
+    screenings = {
+        row.reply_id: row for row in access_screening_queryset(actor).filter(ticket=ticket)
+    } if replies else {}
+    notes: dict[Any, dict[str, str]] = {}
+    for e in events:
+        if e.kind in ("approve_reply", "reject_reply") and isinstance(e.data, dict) and e.data.get("reply"):
+            note = e.note if e.kind == "reject_reply" else e.data.get("approval_note", "")
+            notes.setdefault(e.data["reply"], {})[e.kind] = note
+    return [
+        {
+            "reply": item,
+            "author": staff_name(item.author),
+            "approved_by": staff_name(item.approved_by),
+            "approval_note": notes.get(item.pk, {}).get("approve_reply", ""),
+            "reject_note": notes.get(item.pk, {}).get("reject_reply", ""),
+            "files": [
+                {"name": a.name, "size": a.size, "content_type": a.content_type,
+                 "url": reverse("web:attachment", args=[a.token])}
+                for a in item.attachments.all()
+            ],
+            "screening": screenings.get(item.pk),
+        }
+        for item in replies
+    ]
+
+
+def review_context(ticket: Ticket, now: Any) -> dict[str, Any]:
+    """What the reviewer of a dissatisfied rating needs: the rating, and what a redo would mean
+    (the unit that replied, the shorter deadline)."""
+    rating = (
+        ticket.ratings.filter(rating=Rating.DISSATISFIED)
+        .select_related("reply__unit", "recorded_by__staff_profile")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    limit = ticket.time_limit_days + ticket.extended_days
+    due = sla_services.redo_deadline(now, limit)
+    return {
+        "rating": rating,
+        "recorded_by": staff_name(rating.recorded_by) if rating else "",
+        "unit": (rating.reply.unit if rating and rating.reply.unit else ticket.lead_unit),
+        "days": redo_working_days(limit, settings.MINYI_REDO_DEADLINE_FRACTION),
+        "due": due.at,
+        "provisional": due.provisional,
+    }
+
+
 def ticket_context(
     request: HttpRequest, ticket: Ticket, *, failed: tuple[str, Any] | None = None, alert: str = ""
 ) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     load_time_limits(ticket)
     available = access.available_transitions(actor, ticket)
+    # The unit leader approves or sends back a reply in one form with two buttons.
+    together = "approve_reply" in available and "reject_reply" in available
     action_forms = []
     for name in available:
-        failed_here = bool(failed and failed[0] == name)
+        if together and name == "reject_reply":
+            continue
+        failed_here = bool(failed and (failed[0] == name or (together and name == "approve_reply" and failed[0] == "reject_reply")))
         form = failed[1] if failed and failed_here else new_action_form(name, ticket)
         action_forms.append(
             {
@@ -900,6 +1165,7 @@ def ticket_context(
                 "multipart": form.is_multipart(),
                 "folded": name in FOLDED_ACTIONS and not failed_here,
                 "foldable": name in FOLDED_ACTIONS,
+                "with_reject": together and name == "approve_reply",
             }
         )
     events = list(staff_timeline(ticket))
@@ -920,7 +1186,7 @@ def ticket_context(
         }
         for e in events
     ]
-    attachments = list(ticket.attachments.all())
+    attachments = [a for a in ticket.attachments.all() if a.reply_id is None]
     by_token = {a.token: a for a in attachments}
     milestone_files = {
         e.data["milestone"]: [by_token[t] for t in e.data.get("attachments", []) if t in by_token]
@@ -928,6 +1194,16 @@ def ticket_context(
         if e.kind == "milestone_done" and isinstance(e.data, dict) and e.data.get("milestone")
     }
     now = clock.now()
+    limits = time_limit_context(ticket, now, milestone_files)
+    supervisor = can_supervise(actor)
+    failed_order = failed[1] if failed and failed[0].startswith("order:") else None
+    for row in limits["supervision_orders"]:
+        add_order_forms(actor, row, supervisor, failed_order if failed and failed[0] == f"order:{row['order'].pk}" else None)
+    reply_rows = staff_reply_rows(actor, ticket, events)
+    pending = next((r for r in reply_rows if r["reply"].state == ReplyState.PENDING_APPROVAL), None)
+    supervise_form = None
+    if supervisor and ticket.lead_unit_id is not None:
+        supervise_form = failed[1] if failed and failed[0] == "supervise" else SuperviseForm(auto_id="id_supervise_%s")
     return {
         "ticket": ticket,
         "routing": routing_suggestion(ticket) if "dispatch" in available or "arbitrate" in available else None,
@@ -937,12 +1213,21 @@ def ticket_context(
         "contact": access.access_requester_contact(actor, ticket),
         "assisting_units": list(ticket.assisting_units.all()),
         "attachments": attachments,
-        "replies": list(ticket.replies.select_related("unit")),
-        "ratings": list(ticket.ratings.all()),
+        "staff": True,
+        "replies": reply_rows,
+        "pending_reply": pending,
+        "reply_needs_approval": ticket.escalated and workflow.role_for("reply", actor.roles) != Role.UNIT_LEADER,
+        "ratings": list(ticket.ratings.select_related("reply", "recorded_by__staff_profile")),
+        "reviews": [
+            {"review": r, "reviewer": staff_name(r.reviewer)}
+            for r in ticket.reviews.select_related("reviewer__staff_profile", "unit").order_by("decided_at", "id")
+        ],
+        "review_info": review_context(ticket, now) if "review" in available else None,
+        "supervise_form": supervise_form,
         "timeline": timeline,
         "actions": action_forms,
         "alert": alert,
-        **time_limit_context(ticket, now, milestone_files),
+        **limits,
     }
 
 
@@ -1007,9 +1292,12 @@ def perform(actor: Actor, ticket_id: int, name: str, form, files: list[Any]) -> 
     elif name == "reject_reply":
         feedback_actions.reject_reply(actor, ticket_id, note=data.get("note") or "")
     elif name == "review":
-        feedback_actions.review(
+        ticket = feedback_actions.review(
             actor, ticket_id, decision=data.get("decision") or "", explanation=data.get("explanation") or ""
         )
+        if ticket.status == Status.IN_PROGRESS:
+            return str(_("Sent back to the same unit to be handled again, with a shorter deadline; its reply needs the unit leader's approval."))
+        return str(_("Closed. The requester reads your explanation."))
     elif name == "direct_answer":
         actions.direct_answer(actor, ticket_id, data.get("text") or "")
     elif name == "rate":
@@ -1073,7 +1361,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
         done = perform(actor, ticket.pk, transition, form, files)
     except DomainError as exc:
         alert = ""
-        if isinstance(exc, InvalidInput):
+        if isinstance(exc, InvalidInput) or exc.field:
             form.add_domain_error(exc)
         else:
             alert = str(exc.message)
@@ -1172,16 +1460,49 @@ SUPERVISION_STATES = {
 }
 
 
+def add_order_forms(actor: Actor, row: dict[str, Any], supervisor: bool, failed: Any = None) -> None:
+    """The forms an order offers `actor`: the supervised unit's staff answer an open order, a
+    supervisor closes it (the actions check both again)."""
+    order = row["order"]
+    is_open = order.status == SupervisionOrder.Status.OPEN
+    own_unit = bool(actor.roles & UNIT_ROLES) and order.unit_id is not None and order.unit_id == actor.unit_id
+    row["answer_form"] = row["close_form"] = None
+    if is_open and own_unit:
+        row["answer_form"] = (
+            failed if isinstance(failed, OrderAnswerForm) else OrderAnswerForm(auto_id=f"id_answer_{order.pk}_%s")
+        )
+    if is_open and supervisor:
+        row["close_form"] = (
+            failed if isinstance(failed, OrderCloseForm) else OrderCloseForm(auto_id=f"id_close_{order.pk}_%s")
+        )
+
+
+def order_row(order: SupervisionOrder, ladder: dict[int, Any], now: Any, calendar: Any) -> dict[str, Any]:
+    return {
+        "order": order,
+        "level_name": ladder[order.level].name if order.level in ladder else str(order.level),
+        "late": order.status == SupervisionOrder.Status.OPEN and order.due_at < now,
+        "clock": clocks.running_clock(order.ticket, now, calendar),
+        "answered_by": staff_name(order.answered_by),
+    }
+
+
+ORDER_SELECT = ("ticket", "unit", "milestone", "answered_by__staff_profile", "opened_by__staff_profile")
+
+
 @staff_view
 @require_GET
 def supervision(request: HttpRequest) -> HttpResponse:
-    """The supervision queue (督办): open orders first by their respond-by time."""
+    """The supervision queue (督办): a dashboard of open orders by unit and level, then the
+    orders, open ones first by their respond-by time, with the unit's answer form and the
+    supervisor's close form."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     if not can_see_supervision(actor):
         return console_error(
             request, Forbidden(_("Your role may not do this."), "role_not_allowed")
         )
-    orders = access_supervision_queryset(actor)
+    visible = access_supervision_queryset(actor)
+    orders = visible
     city_wide = sees_all_orders(actor)
     params = {key: request.GET.get(key, "").strip() for key in ("state", "level", "unit", "cause")}
     if params["state"] not in SUPERVISION_STATES:
@@ -1198,20 +1519,20 @@ def supervision(request: HttpRequest) -> HttpResponse:
         orders = orders.order_by("due_at", "id")
     else:
         orders = orders.order_by("-opened_at", "-id")
-    orders = orders.select_related("ticket", "unit", "milestone")
+    orders = orders.select_related(*ORDER_SELECT)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
     ladder = {lv.level: lv for lv in SupervisionLevel.objects.all()}
     calendar = sla_services.current_calendar()
-    rows = [
-        {
-            "order": order,
-            "level_name": ladder[order.level].name if order.level in ladder else str(order.level),
-            "late": order.status == SupervisionOrder.Status.OPEN and order.due_at < now,
-            "clock": clocks.running_clock(order.ticket, now, calendar),
-        }
-        for order in page.object_list
-    ]
+    supervisor = can_supervise(actor)
+    rows = []
+    for order in page.object_list:
+        row = order_row(order, ladder, now, calendar)
+        add_order_forms(actor, row, supervisor)
+        rows.append(row)
+    board = dashboard(visible, now)
+    for item in board["rows"]:
+        item["cells"] = [item["levels"].get(str(lv["level"]), 0) for lv in board["levels"]]
     query = {k: v for k, v in params.items() if v and not (k == "unit" and not city_wide)}
     return render_console(
         request,
@@ -1220,6 +1541,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "nav": "supervision",
             "page": page,
             "rows": rows,
+            "board": board,
             "params": params,
             "query": urlencode(query),
             "states": list(SUPERVISION_STATES.items()),
@@ -1227,5 +1549,301 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "causes": SupervisionOrder.Cause.choices,
             "units": Unit.objects.filter(active=True).order_by("code") if city_wide else [],
             "city_wide": city_wide,
+            "any_forms": any(r["answer_form"] or r["close_form"] for r in rows),
+        },
+    )
+
+
+ORDER_FORMS: dict[str, type[forms.Form]] = {"answer": OrderAnswerForm, "close": OrderCloseForm}
+ORDER_DONE = {
+    "answer": gettext_lazy("Answer sent. The order stays open until a supervisor closes it or its cause is resolved."),
+    "close": gettext_lazy("Supervision order closed."),
+}
+
+
+@staff_view
+@require_POST
+def order_action(request: HttpRequest, order_id: int, act: str) -> HttpResponse:
+    """Answer (the supervised unit) or close (a supervisor) an order, from the supervision page
+    (re-renders the order's row) or from the ticket page (`from=ticket`: the ticket panel)."""
+    if act not in ORDER_FORMS:
+        raise Http404
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        order = access_order(actor, order_id)
+    except DomainError as exc:
+        return console_error(request, exc)
+    form = ORDER_FORMS[act](request.POST, auto_id=f"id_{act}_{order_id}_%s")
+    form.is_valid()
+    alert, failed, status, done = "", None, 200, ""
+    try:
+        if act == "answer":
+            supervision_actions.answer(actor, order_id, text=form.cleaned_data.get("text") or "")
+        else:
+            supervision_actions.close_by_hand(actor, order_id, note=form.cleaned_data.get("note") or "")
+    except DomainError as exc:
+        if isinstance(exc, InvalidInput) or exc.field:
+            form.add_domain_error(exc)  # type: ignore[attr-defined]
+        else:
+            alert = str(exc.message)
+        failed, status = form, exc.http_status
+    else:
+        done = str(ORDER_DONE[act])
+    from_ticket = request.POST.get("from") == "ticket"
+    if done and (from_ticket or not is_htmx(request)):
+        messages.success(request, done)
+    if not is_htmx(request):
+        if failed is not None:
+            messages.error(request, alert or " ".join(str(e) for errors in form.errors.values() for e in errors))
+        if from_ticket:
+            return redirect("web:ticket", ticket_id=order.ticket_id)
+        return redirect("web:supervision")
+    if from_ticket:
+        try:
+            ticket = access.access_ticket(actor, order.ticket_id)
+        except DomainError as exc:
+            return console_error(request, exc)
+        context = ticket_context(
+            request, ticket, failed=(f"order:{order_id}", failed) if failed is not None else None, alert=alert
+        )
+        return render(request, "web/console/_ticket_panel.html", context, status=status)
+    order = access_supervision_queryset(actor).select_related(*ORDER_SELECT).get(pk=order_id)
+    row = order_row(order, supervision_levels(), clock.now(), sla_services.current_calendar())
+    add_order_forms(actor, row, can_supervise(actor), failed)
+    return render(
+        request, "web/console/_order_row.html",
+        {"row": row, "alert": alert, "done": done, "any_forms": True}, status=status,
+    )
+
+
+@staff_view
+@require_POST
+def supervise(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """A supervisor opens a supervision order on the ticket (人工督办), from its page."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        ticket = access.access_ticket(actor, ticket_id)
+    except DomainError as exc:
+        return console_error(request, exc)
+    form = SuperviseForm(request.POST, auto_id="id_supervise_%s")
+    form.is_valid()
+    try:
+        supervision_actions.open_manual(actor, ticket.pk, **form.values())
+    except DomainError as exc:
+        alert = ""
+        if isinstance(exc, InvalidInput) or exc.field:
+            form.add_domain_error(exc)
+        else:
+            alert = str(exc.message)
+        try:
+            ticket = access.access_ticket(actor, ticket_id)
+        except DomainError as again:
+            return console_error(request, again)
+        context = ticket_context(request, ticket, failed=("supervise", form), alert=alert)
+        if is_htmx(request):
+            return render(request, "web/console/_ticket_panel.html", context, status=exc.http_status)
+        return render_console(request, "web/console/ticket.html", context, status=exc.http_status)
+    messages.success(request, _("Supervision order opened. The unit must answer it by its deadline."))
+    if not is_htmx(request):
+        return redirect("web:ticket", ticket_id=ticket_id)
+    ticket = access.access_ticket(actor, ticket_id)
+    return render(request, "web/console/_ticket_panel.html", ticket_context(request, ticket))
+
+
+# --- the review of dissatisfied ratings (满意度审核) ---------------------------------------------
+
+
+def may_review(actor: Actor) -> bool:
+    """Whether the review queue is for `actor`: the roles the workflow table lets review."""
+    return actor.is_staff_user and workflow.role_for("review", actor.roles) is not None
+
+
+@staff_view
+@require_GET
+def reviews(request: HttpRequest) -> HttpResponse:
+    """Tickets whose reply was rated dissatisfied, waiting longest first; each links to the
+    ticket, where the review form is. Below, the latest decisions."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    if not may_review(actor):
+        return console_error(request, Forbidden(_("Your role may not do this."), "role_not_allowed"))
+    visible = access.access_ticket_queryset(actor)
+    waiting = (
+        visible.filter(status=Status.UNDER_REVIEW)
+        .annotate(rated_at=Max("ratings__created_at", filter=Q(ratings__rating=Rating.DISSATISFIED)))
+        .select_related("lead_unit", "category")
+        .order_by("rated_at", "id")
+    )
+    page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = list(page.object_list)
+    latest: dict[int, TicketRating] = {}
+    for rating in (
+        TicketRating.objects.filter(ticket__in=[t.pk for t in tickets], rating=Rating.DISSATISFIED)
+        .select_related("reply__unit", "reply__outcome")
+        .order_by("created_at", "id")
+    ):
+        latest[rating.ticket_id] = rating
+    rows = [{"ticket": t, "rating": latest.get(t.pk)} for t in tickets]
+    decided = (
+        RatingReview.objects.filter(ticket__in=visible.values("pk"))
+        .select_related("ticket", "unit", "reviewer__staff_profile")
+        .order_by("-decided_at", "-id")[:20]
+    )
+    return render_console(
+        request,
+        "web/console/reviews.html",
+        {
+            "nav": "reviews",
+            "page": page,
+            "rows": rows,
+            "decided": [{"review": r, "reviewer": staff_name(r.reviewer)} for r in decided],
+        },
+    )
+
+
+# --- quality screening of replies (回复质量) ------------------------------------------------------
+
+QUALITY_STATES = {
+    ReplyScreening.State.FLAGGED.value: gettext_lazy("Awaiting a decision"),
+    ReplyScreening.State.CONFIRMED.value: gettext_lazy("Confirmed"),
+    ReplyScreening.State.DISMISSED.value: gettext_lazy("Dismissed"),
+    "all": gettext_lazy("All"),
+}
+SCREENING_SELECT = (
+    "ticket", "unit", "reply__outcome", "reply__unit", "decided_by__staff_profile", "order"
+)
+
+
+def screening_row(row: ReplyScreening, supervisor: bool, form: Any = None) -> dict[str, Any]:
+    flagged = row.state == ReplyScreening.State.FLAGGED
+    return {
+        "s": row,
+        "findings": [f for f in (row.findings or []) if isinstance(f, dict)],
+        "relevance": round(row.relevance * 100),
+        "decided_by": staff_name(row.decided_by),
+        "form": (form or ScreeningDecisionForm(auto_id=f"id_screening_{row.pk}_%s"))
+        if supervisor and flagged else None,
+    }
+
+
+@staff_view
+@require_GET
+def quality(request: HttpRequest) -> HttpResponse:
+    """Replies flagged by quality screening, and why; a supervisor confirms (a quality order,
+    a new reply) or dismisses each with a note. Units see their own replies' findings."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    if not can_see_supervision(actor):
+        return console_error(request, Forbidden(_("Your role may not do this."), "role_not_allowed"))
+    state = request.GET.get("state", "").strip()
+    if state not in QUALITY_STATES:
+        state = ReplyScreening.State.FLAGGED
+    rows = access_screening_queryset(actor).exclude(state=ReplyScreening.State.CLEAN)
+    if state != "all":
+        rows = rows.filter(state=state)
+    rows = rows.select_related(*SCREENING_SELECT).order_by("-screened_at", "-id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    supervisor = can_supervise(actor)
+    return render_console(
+        request,
+        "web/console/quality.html",
+        {
+            "nav": "quality",
+            "page": page,
+            "rows": [screening_row(r, supervisor) for r in page.object_list],
+            "state": state,
+            "states": list(QUALITY_STATES.items()),
+            "query": urlencode({"state": state}),
+        },
+    )
+
+
+SCREENING_DONE = {
+    "confirm": gettext_lazy("Finding confirmed: a quality supervision order is open and the unit must reply anew."),
+    "dismiss": gettext_lazy("Finding dismissed."),
+}
+
+
+@staff_view
+@require_POST
+def quality_decide(request: HttpRequest, screening_id: int, decision: str) -> HttpResponse:
+    """Confirm or dismiss a quality finding (the two buttons of one form)."""
+    if decision not in SCREENING_DONE:
+        raise Http404
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    visible = access_screening_queryset(actor).select_related(*SCREENING_SELECT)
+    if not visible.filter(pk=screening_id).exists():
+        return console_error(request, NotFound(_("No such quality finding."), "screening_not_found"))
+    form = ScreeningDecisionForm(request.POST, auto_id=f"id_screening_{screening_id}_%s")
+    form.is_valid()
+    decide = screening.confirm if decision == "confirm" else screening.dismiss
+    alert, failed, status, done = "", None, 200, ""
+    try:
+        decide(actor, screening_id, note=form.cleaned_data.get("note") or "")
+    except DomainError as exc:
+        if isinstance(exc, InvalidInput) or exc.field:
+            form.add_domain_error(exc)
+        else:
+            alert = str(exc.message)
+        failed, status = form, exc.http_status
+    else:
+        done = str(SCREENING_DONE[decision])
+    if not is_htmx(request):
+        if failed is not None:
+            messages.error(request, alert or " ".join(str(e) for errors in form.errors.values() for e in errors))
+        else:
+            messages.success(request, done)
+        return redirect(f"{reverse('web:quality')}#screening-{screening_id}")
+    row = screening_row(visible.get(pk=screening_id), can_supervise(actor), failed)
+    return render(
+        request, "web/console/_screening.html", {"row": row, "alert": alert, "done": done}, status=status
+    )
+
+
+# --- figures of the feedback loop per unit ----------------------------------------------------------
+
+PERIODS = {
+    "30": gettext_lazy("Last 30 days"),
+    "90": gettext_lazy("Last 90 days"),
+    "365": gettext_lazy("Last 12 months"),
+    "all": gettext_lazy("All time"),
+}
+
+
+@staff_view
+@require_GET
+def feedback_figures(request: HttpRequest) -> HttpResponse:
+    """Per unit: replies, ratings by grade, unrated closures, redos and the satisfaction rate.
+    A unit's staff see their own unit only."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    asked = request.GET.get("unit", "").strip()
+    try:
+        unit_id = access.access_unit_scope(actor, int(asked) if asked.isdigit() else None)
+    except DomainError as exc:
+        return console_error(request, exc)
+    period = request.GET.get("period", "").strip()
+    if period not in PERIODS:
+        period = "all"
+    since = clock.now() - dt.timedelta(days=int(period)) if period.isdigit() else None
+    rows = unit_feedback(unit_id, since)
+    keys = ("replies", "satisfied", "basically_satisfied", "dissatisfied", "unrated", "redos")
+    totals: dict[str, Any] = {key: sum(r[key] for r in rows) for key in keys}
+    rated = totals["satisfied"] + totals["basically_satisfied"] + totals["dissatisfied"]
+    totals["satisfaction_rate"] = (
+        (totals["satisfied"] + totals["basically_satisfied"]) / rated if rated else None
+    )
+    for row in [*rows, totals]:
+        rate = row["satisfaction_rate"]
+        row["rate_pct"] = f"{rate * 100:.1f}%" if rate is not None else "—"
+    return render_console(
+        request,
+        "web/console/feedback.html",
+        {
+            "nav": "feedback",
+            "rows": rows,
+            "totals": totals,
+            "period": period,
+            "periods": list(PERIODS.items()),
+            "unit": unit_id,
+            "units": Unit.objects.filter(active=True).order_by("code") if actor.city_wide else [],
+            "window_days": settings.MINYI_RATING_WINDOW_WORKING_DAYS,
         },
     )

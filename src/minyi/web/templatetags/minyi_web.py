@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from minyi.org.actors import PUBLIC, REQUESTER, SYSTEM
 from minyi.org.models import Role
 from minyi.sla.models import Decision, StagedPlan
-from minyi.supervision.models import SupervisionOrder
-from minyi.tickets.choices import Channel, Rating, RequesterKind, RequestType, Status
+from minyi.supervision.models import ReplyScreening, SupervisionOrder
+from minyi.tickets.choices import (
+    Channel,
+    Rating,
+    RequesterKind,
+    RequestType,
+    ReviewDecision,
+    Status,
+)
 from minyi.tickets.timeline import event_label as _event_label
 
 register = template.Library()
@@ -102,3 +109,77 @@ def order_status_label(value: str) -> str:
         SupervisionOrder.Status.CLOSED.value: pgettext("supervision order", "Closed"),
     }
     return str(labels.get(value, value))
+
+
+# --- quality screening of replies: the findings' stable codes, shown in the current language ----
+
+#: Short names of the findings (the codes of `minyi.supervision.quality`).
+FINDING_NAMES = {
+    "irrelevant": gettext_lazy("Does not answer the request"),
+    "perfunctory": gettext_lazy("Perfunctory reply"),
+    "undated_promise": gettext_lazy("Promise without a date"),
+    "pasted": gettext_lazy("Same text as on an unrelated request"),
+}
+#: Why, in full: the same English texts as `minyi.supervision.quality.REASONS`.
+FINDING_REASONS = {
+    "irrelevant": gettext_lazy(
+        "The reply has little in common with the request: it does not seem to answer it."
+    ),
+    "perfunctory": gettext_lazy(
+        "The reply only acknowledges, forwards or promises to handle the request; "
+        "it gives no finding, action taken, answer or dated commitment."
+    ),
+    "undated_promise": gettext_lazy("The reply promises further handling without a date or deadline."),
+    "pasted": gettext_lazy("The same reply was given to an unrelated request."),
+}
+#: What the evidence of each finding is.
+FINDING_EVIDENCE = {
+    "irrelevant": gettext_lazy("Key words of the request the reply does not mention"),
+    "perfunctory": gettext_lazy("Formulae and undertakings without substance"),
+    "undated_promise": gettext_lazy("Promises without a date"),
+    "pasted": gettext_lazy("The repeated text"),
+}
+
+
+@register.filter
+def finding_name(code: str) -> str:
+    return str(FINDING_NAMES.get(code, code))
+
+
+@register.filter
+def finding_reason(finding: dict) -> str:
+    code = finding.get("code", "") if isinstance(finding, dict) else ""
+    if code in FINDING_REASONS:
+        return str(FINDING_REASONS[code])
+    return _(finding.get("reason", "")) if isinstance(finding, dict) and finding.get("reason") else ""
+
+
+@register.filter
+def finding_evidence(code: str) -> str:
+    return str(FINDING_EVIDENCE.get(code, ""))
+
+
+@register.filter
+def screening_state_label(value: str) -> str:
+    return _label(ReplyScreening.State, value)
+
+
+@register.filter
+def review_decision_label(value: str) -> str:
+    return _label(ReviewDecision, value)
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def iso_datetime(value: str):
+    """An ISO 8601 text (as stored in event data) as a datetime, for the `date` filter."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
