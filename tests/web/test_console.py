@@ -487,7 +487,13 @@ def test_sign_then_reply(client_for, new_ticket):
     assert empty.status_code == 422 and field_errors(empty.content.decode(), "text") == [
         "请填写内容。"
     ]
-    replied = post_action(client, ticket, "reply", {"text": "已协调物业于周五前完成维修。"})
+    no_outcome = post_action(client, ticket, "reply", {"text": "已协调物业于周五前完成维修。"})
+    assert no_outcome.status_code == 422 and field_errors(no_outcome.content.decode(), "outcome") == [
+        "请选择诉求的办理结果。"
+    ]
+    replied = post_action(
+        client, ticket, "reply", {"text": "已协调物业于周五前完成维修。", "outcome": "resolved"}
+    )
     assert replied.status_code == 200 and "已答复诉求人。" in replied.content.decode()
     ticket.refresh_from_db()
     assert ticket.status == "replied"

@@ -143,15 +143,17 @@ def link_ticket(token: str) -> tuple[Ticket, Reply]:
     return ticket, item
 
 
-def close_unrated(now: dt.datetime | None = None) -> int:
-    """Close replied tickets whose rating window has ended, counted as unrated. Each ticket in
-    its own transaction; a ticket rated meanwhile is left alone. Safe on several workers."""
+def close_unrated(now: dt.datetime | None = None, *, ticket_ids: list[int] | None = None) -> int:
+    """Close replied tickets whose rating window has ended (of `ticket_ids`, or all), counted
+    as unrated. Each ticket in its own transaction; a ticket rated meanwhile is left alone.
+    Safe on several workers."""
     now = now or clock.now()
     actor = system_actor()
     closed = 0
-    ids = list(
-        Ticket.objects.filter(status=Status.REPLIED, rating_due_at__lt=now).values_list("pk", flat=True)[:5000]
-    )
+    due = Ticket.objects.filter(status=Status.REPLIED, rating_due_at__lt=now)
+    if ticket_ids is not None:
+        due = due.filter(pk__in=ticket_ids)
+    ids = list(due.order_by("rating_due_at").values_list("pk", flat=True)[:5000])
     for pk in ids:
         try:
             with transition(actor, pk, "close") as (ticket, role):

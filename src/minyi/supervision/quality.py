@@ -29,7 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from minyi.assist.text import clean
@@ -132,7 +132,7 @@ _FORMULA = [
     r"^(?:接到|收到)(?:您|你)?的?(?:来信|留言|投诉|反映|网帖|帖文|信件|信访件|函件)后?",
     # salutation and the requester's handle
     r"^(?:尊敬的|亲爱的|各位|致)?(?:网友|网民|市民|来信人|来信网友|来信同志|写信人|问政网友|网民朋友|朋友|同志|先生|女士|群众)?"
-    r"[^，。！？]{0,20}?(?:您好|你好|你们好|好)$",
+    r"[^，。！？]{0,20}?(?:您好|你好|你们好|大家好|朋友们好|朋友好|同志好)$",
     r"^(?:尊敬的|亲爱的|各位)?(?:网友|网民|市民|来信人|来信网友|来信同志|写信人|问政网友|网民朋友)[^，。！？]{0,12}$",
     r"^“[^”]{0,30}”$",
     # lead-ins
@@ -233,8 +233,11 @@ def _strip(clause: str, patterns: list[re.Pattern[str]], kind: str, out: list[tu
     return clause
 
 
-def substance(reply_text: str) -> Substance:
-    """Measure what a reply says beyond formulae, forwarding and generic undertakings."""
+def substance(reply_text: str, *, enough: int | None = None) -> Substance:
+    """Measure what a reply says beyond formulae, forwarding and generic undertakings.
+
+    With `enough`, stop reading as soon as that many characters of substance (or a contact)
+    are found: the answer to "is it perfunctory?" without the cost of the whole analysis."""
     text = _HANDLE.sub(" ", _normalise(reply_text))
     kept: list[str] = []
     set_aside: list[tuple[str, str]] = []
@@ -261,13 +264,15 @@ def substance(reply_text: str) -> Substance:
         if n >= _CLAUSE_MIN:
             kept.append(clause)
             chars += n
+        if enough is not None and (chars >= enough or contact):
+            break
     return Substance(chars=chars, contact=contact, kept=tuple(kept), set_aside=tuple(set_aside))
 
 
 def perfunctory_reason(reply_text: str, thresholds: Thresholds | None = None) -> tuple[str, ...] | None:
     """The phrases that make a reply perfunctory (boilerplate alone), or None when it is not."""
     t = thresholds or Thresholds()
-    s = substance(reply_text)
+    s = substance(reply_text, enough=t.substance_min_chars)
     if s.chars >= t.substance_min_chars or s.contact:
         return None
     phrases: list[str] = []
@@ -307,6 +312,7 @@ _CONDITIONAL = re.compile(r"^\s*(?:如|若|如果|假如|一旦|凡|倘若|如�
 _NOT_PROMISE = re.compile(
     r"^(?:建议|请)(?:您|你)|^(?:您|你)(?:可|可以|需|需要|应|应当)"
     r"|(?:将|会)(?:继续|一如既往|更加|不断)(?:努力|做好|加强|完善|改进|提升|提高)[^，。]{0,12}(?:工作|服务|水平)"
+    r"|^(?:将|会)(?:继续|一如既往|更加|不断)(?:努力|做好|加强|完善|改进|提升|提高)[^，。]{0,4}(?:工作|服务|管理|监管|水平)(?:[，,。；！]|$)"
     r"|竭诚为您服务|为您服务|为你服务"
 )
 _SEGMENT = re.compile(r"[，,；;：:]")
@@ -353,7 +359,7 @@ def grams(text: str) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RelevanceStats:
     """Document frequencies and per-category weights of bigrams, learned from messages."""
 
@@ -365,7 +371,16 @@ class RelevanceStats:
     topic_weight: float = 0.2
 
     def idf(self, term: str) -> float:
-        return math.log((self.documents + 1) / (self.df.get(term, 0) + 1)) + 1.0
+        return self.idf_table.get(term, self.idf_unseen)
+
+    @cached_property
+    def idf_table(self) -> dict[str, float]:
+        n = self.documents + 1
+        return {g: math.log(n / (c + 1)) + 1.0 for g, c in self.df.items()}
+
+    @cached_property
+    def idf_unseen(self) -> float:
+        return math.log(self.documents + 1) + 1.0
 
     @classmethod
     def build(
@@ -451,21 +466,20 @@ class _Profile:
 
 
 def _profile(text: str, stats: RelevanceStats) -> _Profile:
+    """TF-IDF vector and topic of a text."""
     tf = Counter(grams(text))
-    weights = {g: (1.0 + math.log(c)) * stats.idf(g) for g, c in tf.items()}
+    idf = stats.idf_table.get
+    unseen = stats.idf_unseen
+    log = math.log
+    weights = {g: (1.0 + log(c)) * idf(g, unseen) if c > 1 else idf(g, unseen) for g, c in tf.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     vector = {g: w / norm for g, w in weights.items()}
-    k = len(stats.labels)
-    sums = [0.0] * k
-    hits = 0
-    for g in tf:
-        odds = stats.topic.get(g)
-        if odds is not None:
-            hits += 1
-            for i in range(k):
-                sums[i] += odds[i]
+    topic = stats.topic.get
+    found = [odds for odds in map(topic, tf) if odds is not None]
+    hits = len(found)
     if not hits:
         return _Profile(vector, None)
+    sums = [sum(column) for column in zip(*found, strict=True)]
     scale = math.sqrt(hits)
     top = max(sums)
     exps = [math.exp((s - top) / scale) for s in sums]
@@ -511,12 +525,16 @@ def missing_keywords(request_text: str, reply_text: str, *, limit: int = 5, stat
 
     st = stats or default_stats()
     reply = clean(reply_text).lower()
-    seen: dict[str, float] = {}
+    idf: dict[str, float] = {}
+    weight: Counter[str] = Counter()
     for w in words(request_text):
-        if len(w) < 2 or w in seen or w in reply or not re.search(r"[\u4e00-\u9fff]", w):
+        if len(w) < 2 or w in reply or not re.search(r"[\u4e00-\u9fff]", w):
             continue
-        seen[w] = sum(st.idf(g) for g in grams(w)) / max(1, len(grams(w)))
-    ranked = sorted(seen, key=lambda w: (-seen[w], w))
+        if w not in idf:
+            parts = grams(w)
+            idf[w] = sum(st.idf(g) for g in parts) / max(1, len(parts))
+        weight[w] += idf[w]  # term frequency × IDF in the request
+    ranked = sorted(weight, key=lambda w: (-weight[w], w))
     return tuple(ranked[:limit])
 
 
@@ -527,6 +545,7 @@ def missing_keywords(request_text: str, reply_text: str, *, limit: int = 5, stat
 _DATE_ANY = re.compile(r"\d{2,4}\s*[年.\-/]\s*\d{1,2}\s*[月.\-/]\s*\d{1,2}\s*日?")
 
 
+@lru_cache(maxsize=2048)
 def shingles(reply_text: str) -> frozenset[str]:
     """Character 3-grams of the reply without the requester's handle and dates."""
     text = _DATE_ANY.sub(" ", _HANDLE.sub(" ", _normalise(reply_text)))

@@ -34,9 +34,11 @@ from minyi.org.demo import categories, people, regions, templates, units
 from minyi.org.demo.loader import ensure_staff
 from minyi.org.models import Category, Role, Unit
 from minyi.sla import actions as sla_actions
-from minyi.sla.calendar import is_working_day
+from minyi.feedback import actions as feedback_actions
+from minyi.sla.calendar import is_working_day, package_calendar
 from minyi.sla.jobs import scan
 from minyi.sla.models import Milestone
+from minyi.sla.policies import count_deadline
 from minyi.tickets import actions
 from minyi.tickets.intake import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS, clean_submission
 from minyi.tickets.models import Notification
@@ -61,6 +63,11 @@ RETURN_SHARE = 0.10  # of dispatched tickets: sent to a wrong unit first and ret
 ANONYMOUS_SHARE = 0.32
 RATING_SHARES = (("satisfied", 0.72), ("basically_satisfied", 0.18), ("dissatisfied", 0.10))
 RATED_SHARE = 0.65  # the rest close when the rating window runs out
+REDO_SHARE = 0.5  # of dissatisfied ratings: judged reasonable and redone (不满意重办)
+#: What replies say came of the request (tickets/0008), and how often.
+OUTCOME_SHARES = (("resolved", 0.68), ("partly_resolved", 0.1), ("explained", 0.14), ("planned", 0.04),
+                  ("referred", 0.04))
+RATING_WINDOW_WORKING_DAYS = 5  # the default of MINYI_RATING_WINDOW_WORKING_DAYS
 STALL_SHARE = 0.04  # of dispatched tickets: signed, then left to run over the deadline
 EXTENSION_SHARE = 0.08  # of signed help/complaint/report tickets: an extension is asked for
 EXTENSION_REFUSED_SHARE = 0.15
@@ -79,13 +86,13 @@ PLAN_MILESTONES = (
 
 #: The final states the history must contain (closed ones by how they closed).
 OUTCOMES = (
-    "submitted", "dispatched", "returned", "in_progress", "replied", "under_review",
+    "submitted", "dispatched", "returned", "in_progress", "pending_approval", "replied", "under_review",
     "closed_direct", "closed_by_rating", "closed_by_close",
 )
 #: Where a steered ticket is placed in time (hours before now) so its open state is plausible.
 STEERED_AGE_HOURS = {
     "submitted": (0.2, 1.5), "dispatched": (1.5, 6), "returned": (4, 20), "in_progress": (20, 70),
-    "replied": (30, 60), "under_review": (50, 110),
+    "replied": (30, 60), "under_review": (50, 110), "pending_approval": (90, 200),
 }
 
 BUS_LINES = ("M390", "B796", "325", "E11", "M200", "B682", "62", "M459", "101", "N6", "M375", "B828")
@@ -107,6 +114,15 @@ RATING_COMMENTS = {
     "dissatisfied": ("问题没有解决，只是电话敷衍。", "答复内容和实际情况不符。",
                      "现场还是老样子，没有任何改变。", "不认可处理结果，要求重新处理。"),
 }
+REDO_NOTES = (
+    "经核查，诉求人反映问题仍未解决，不满意理由成立，退回原承办单位重办，请单位领导牵头办理。",
+    "回访核实现场问题依旧存在，诉求合理，请承办单位提级办理并在时限内重新答复。",
+)
+REDO_REPLIES = (
+    "经单位领导牵头复查，已组织相关科室和责任单位现场核实，问题已于本周整改到位，并建立每周巡查机制防止反弹。"
+    "如仍有问题，可直接联系本单位督办专线。",
+    "收到重办件后，单位领导带队到现场调查，已责令责任方限期整改，整改结果已现场验收。后续将持续跟踪，确保问题不再发生。",
+)
 REVIEW_CLOSE_NOTES = (
     "经核查，承办单位已依法依规答复，诉求人不满意理由不成立，予以办结。",
     "经回访核实，承办单位已按政策规定处理，诉求人诉求超出政策范围，按规定办结。",
@@ -158,9 +174,13 @@ class Plan:
         last = self.steps[-1]
         if last.name == "rate":
             return "under_review" if last.args["rating"] == "dissatisfied" else "closed_by_rating"
+        if last.name == "review":
+            return "in_progress" if last.args["decision"] == "redo" else "closed_by_close"
+        if last.name == "reply" and last.args.get("redo"):
+            return "pending_approval"
         return {
             "direct_answer": "closed_direct", "dispatch": "dispatched", "return": "returned",
-            "sign": "in_progress", "reply": "replied", "close": "closed_by_close",
+            "sign": "in_progress", "reply": "replied", "close": "closed_by_close", "approve_reply": "replied",
         }.get(last.name, "in_progress")
 
 
@@ -410,6 +430,7 @@ class Choices:
     rating: str | None = None  # None: unrated, closed when the window runs out
     rater: str = "requester"  # or "visit": recorded by an agent on a return visit
     review_closes: bool = True
+    redo: bool = False  # a dissatisfied rating judged reasonable: redone, approved, rated again
     extension: bool = False  # the unit asks for more time after signing
     extension_refused: bool = False
     staged: bool = False  # a hard case finished by a staged-closure plan (阶段性办结)
@@ -422,6 +443,7 @@ def draw_choices(rng: random.Random, spec: Spec) -> Choices:
     rating = None
     if rng.random() < RATED_SHARE:
         rating = rng.choices([r for r, _ in RATING_SHARES], weights=[w for _, w in RATING_SHARES])[0]
+    redo = rating == "dissatisfied" and rng.random() < REDO_SHARE
     can_visit = bool(spec.data.get("requester_phone"))
     long_case = spec.template.type in ("help", "complaint", "report") and not spec.urgent
     staged = long_case and spec.template.type != "report" and rng.random() < STAGED_SHARE
@@ -433,6 +455,8 @@ def draw_choices(rng: random.Random, spec: Spec) -> Choices:
         returned=rng.random() < RETURN_SHARE,
         stall=stall,
         rating=rating,
+        review_closes=not redo,
+        redo=redo,
         rater="visit" if can_visit and rng.random() < 0.5 else "requester",
     )
 
@@ -515,13 +539,15 @@ def build_steps(rng: random.Random, spec: Spec, choices: Choices) -> list[Step]:
     else:
         low, high = REPLY_DAYS[spec.template.type]
         t = office(t, low * OFFICE_HOURS_A_DAY, high * OFFICE_HOURS_A_DAY)
-    steps.append(Step("reply", t, {"unit": spec.unit_code}))
+    steps.append(Step("reply", t, {"unit": spec.unit_code, "outcome": _weighted(rng, dict(OUTCOME_SHARES))}))
 
     if choices.rating is None:
         closer = "system" if rng.random() < 0.7 else "dispatcher"
-        t = t + rng.uniform(3, 5) * DAY
-        if closer == "dispatcher":
-            t = _after_open_hours(t, rng.uniform(0.1, 3), PLATFORM_HOURS, False)
+        if closer == "dispatcher":  # the return visit fails within the rating window
+            t = _after_open_hours(t + rng.uniform(2, 3) * DAY, rng.uniform(0.1, 3), PLATFORM_HOURS, False)
+        else:  # the rating window job, a quarter of an hour after the window ends
+            window_end = count_deadline(t, RATING_WINDOW_WORKING_DAYS, package_calendar()).at
+            t = window_end + rng.uniform(1, 15) * MINUTE
         steps.append(Step("close", t, {"actor": closer, "note": UNRATED_CLOSE[closer]}))
         return steps
 
@@ -529,9 +555,19 @@ def build_steps(rng: random.Random, spec: Spec, choices: Choices) -> list[Step]:
     t = _after_open_hours(t, rng.uniform(0.3, 25), spans, False)
     steps.append(Step("rate", t, {"rating": choices.rating, "rater": choices.rater,
                                   "comment": rng.choice(RATING_COMMENTS[choices.rating])}))
-    if choices.rating == "dissatisfied" and choices.review_closes:
+    if choices.rating == "dissatisfied" and choices.redo:
+        t = platform(t, 2, 15)
+        steps.append(Step("review", t, {"decision": "redo", "explanation": rng.choice(REDO_NOTES)}))
+        t = office(t, 0.5 * OFFICE_HOURS_A_DAY, 3 * OFFICE_HOURS_A_DAY)
+        steps.append(Step("reply", t, {"unit": spec.unit_code, "outcome": "resolved", "redo": True}))
+        t = office(t, 0.3, 6)
+        steps.append(Step("approve_reply", t, {"unit": spec.unit_code}))
+        t = _after_open_hours(t, rng.uniform(0.3, 25), PLATFORM_HOURS, False)
+        steps.append(Step("rate", t, {"rating": rng.choice(("satisfied", "basically_satisfied")), "rater": "visit",
+                                      "comment": "重办后问题解决了。"}))
+    elif choices.rating == "dissatisfied" and choices.review_closes:
         t = office(t, 2, 15)
-        steps.append(Step("close", t, {"actor": "supervisor", "note": rng.choice(REVIEW_CLOSE_NOTES)}))
+        steps.append(Step("review", t, {"decision": "close", "explanation": rng.choice(REVIEW_CLOSE_NOTES)}))
     return steps
 
 
@@ -551,6 +587,7 @@ STEER_CHOICES = {
     "in_progress": (Choices(), 2),
     "replied": (Choices(), 3),
     "under_review": (Choices(rating="dissatisfied", review_closes=False), 4),
+    "pending_approval": (Choices(rating="dissatisfied", review_closes=False, redo=True), 6),
     "closed_direct": (Choices(direct=True), 1),
     "closed_by_rating": (Choices(rating="satisfied"), 4),
     "closed_by_close": (Choices(), 4),
@@ -679,6 +716,22 @@ class Cast:
         return self.rng.choice(handlers)
 
 
+    def leader_of(self, unit: Unit) -> Actor:
+        """The unit's leader, who approves replies under escalated handling (a background
+        login is made for units without a demo leader)."""
+        self.unit_staff(unit)
+        leaders = [a for a in self._unit_staff[unit.pk] if a.has(Role.UNIT_LEADER)]
+        if not leaders:
+            login = people.Login(
+                f"{people.UNIT_STAFF_PREFIX}{unit.code.lower()}_leader", Role.UNIT_LEADER, unit.code,
+                _staff_name(unit.code + "-leader"),
+            )
+            leader = actor_for_user(ensure_staff(login, usable=False).user)
+            self._unit_staff[unit.pk].append(leader)
+            leaders = [leader]
+        return self.rng.choice(leaders)
+
+
 def _staff_name(code: str) -> str:
     """A stable made-up name for a unit's background handler."""
     rng = random.Random(code)
@@ -728,8 +781,16 @@ def _take(step: Step, ticket_id: int, number: str, code: str, spec: Spec, cast: 
         actions.sign(cast.unit_staff(cast.units[args["unit"]]), ticket_id)
     elif step.name == "reply":
         unit = cast.units[args["unit"]]
-        text = rng.choice(spec.template.replies).format(**spec.context, unit=unit.short_name or unit.name)
-        actions.reply(cast.unit_staff(unit, replying=True), ticket_id, text, outcome="resolved")
+        if args.get("redo"):  # escalated handling: the handler writes, the leader approves
+            actions.reply(cast.unit_staff(unit), ticket_id, rng.choice(REDO_REPLIES), outcome=args["outcome"])
+        else:
+            text = rng.choice(spec.template.replies).format(**spec.context, unit=unit.short_name or unit.name)
+            actions.reply(cast.unit_staff(unit, replying=True), ticket_id, text, outcome=args.get("outcome", "resolved"))
+    elif step.name == "approve_reply":
+        feedback_actions.approve_reply(cast.leader_of(cast.units[args["unit"]]), ticket_id, note="同意，请按时落实。")
+    elif step.name == "review":
+        feedback_actions.review(cast.staff("supervisor"), ticket_id, decision=args["decision"],
+                                explanation=args["explanation"])
     elif step.name == "rate":
         if args["rater"] == "visit":
             actions.rate(cast.agent(), ticket_id, rating=args["rating"], comment=args["comment"])
@@ -759,6 +820,8 @@ def _take(step: Step, ticket_id: int, number: str, code: str, spec: Spec, cast: 
             cast.unit_staff(cast.units[args["unit"]]), ticket_id, milestone_id=milestone.pk,
             evidence=f"已按计划完成“{milestone.title}”，相关会议纪要和现场照片已存档。",
         )
+    elif step.name == "close" and args["actor"] == "system":
+        feedback_actions.close_unrated(clock.now(), ticket_ids=[ticket_id])
     elif step.name == "close":
         closer: Callable[[], Actor] = {
             "system": lambda: cast.system,

@@ -23,12 +23,14 @@ STATUS_LABELS = {
     Status.DISPATCHED: "已派单，待签收",
     Status.RETURNED: "已退单，待研判",
     Status.IN_PROGRESS: "办理中",
+    Status.PENDING_APPROVAL: "重办答复，待领导审核",
     Status.REPLIED: "已答复，待评价",
     Status.UNDER_REVIEW: "不满意，待复核",
     Status.CLOSED: "已办结",
+    Status.MERGED: "已合并",
 }
 #: Open statuses in which the requester still waits for an answer.
-UNANSWERED = (Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+UNANSWERED = (Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS, Status.PENDING_APPROVAL)
 
 
 class Command(BaseCommand):
