@@ -104,7 +104,7 @@ def build_stats(data: Path, out: Path) -> None:
             if tidy(r["留言详情"])[:50] not in fj4_starts
         ]
     texts = [t for t, _ in fj2] + fj3
-    stats = RelevanceStats.build(texts, fj2)
+    stats = RelevanceStats.build(texts, fj2, min_df=3, min_topic_df=10)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats.save(out)
     print(

@@ -102,7 +102,7 @@ def test_substance_reports_what_was_set_aside() -> None:
 
 
 def test_threshold_is_a_parameter() -> None:
-    reply = "您好，已收悉，路灯已修好。"
+    reply = "您好，已收悉，和平路的路灯已修好。"
     assert not screen(STREETLIGHT, reply).perfunctory
     assert screen(STREETLIGHT, reply, thresholds=Thresholds(substance_min_chars=20)).perfunctory
 
