@@ -13,7 +13,9 @@ Figures (criteria and labels: docs/quality-screening.md):
 2. perfunctory detection against tests/data/perfunctory_labels.csv (labelled by reading the
    replies, before the detector was written): precision and recall on the `tune` half, the
    `holdout` half and all; the same for undated promises.
-3. speed: full screenings (`screen`, no other replies; then with 50 other replies) per second.
+3. pasted replies: near-identical replies across fj4 given to unrelated requests (a count,
+   not a measure: the data set has no unit column and no labels for this rule).
+4. speed: relevance() and full screenings (`screen`, alone and with 50 other replies) per second.
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def sample(rows: list[dict[str, str]]) -> list[tuple[int, str, str, str]]:
 def build_stats(data: Path, out: Path) -> None:
     from minyi.supervision.quality import RelevanceStats
 
-    fj4_starts = {tidy(r["留言详情"])[:50] for r in csv.DictReader(open(data / "fj4_messages_with_replies.csv", encoding="utf-8"))}
+    with open(data / "fj4_messages_with_replies.csv", encoding="utf-8", newline="") as fh:
+        fj4_starts = {tidy(r["留言详情"])[:50] for r in csv.DictReader(fh)}
     with open(data / "fj2_train_protocol.csv", encoding="utf-8", newline="") as fh:
         fj2 = [(r["text"], r["label"]) for r in csv.DictReader(fh)]
     with open(data / "fj3_messages_with_votes.csv", encoding="utf-8", newline="") as fh:
@@ -104,12 +107,14 @@ def build_stats(data: Path, out: Path) -> None:
             if tidy(r["留言详情"])[:50] not in fj4_starts
         ]
     texts = [t for t, _ in fj2] + fj3
-    stats = RelevanceStats.build(texts, fj2, min_df=3, min_topic_df=10)
+    min_df, min_topic_df = 3, 10
+    stats = RelevanceStats.build(texts, fj2, min_df=min_df, min_topic_df=min_topic_df)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats.save(out)
     print(
         f"{out}: {stats.documents} documents (fj2_train_protocol {len(fj2)}, fj3 {len(fj3)} "
-        f"not also in fj4), {len(stats.df)} bigrams with df >= 2, {len(stats.topic)} topic bigrams, "
+        f"not also in fj4), {len(stats.df)} bigrams with df >= {min_df}, {len(stats.topic)} topic bigrams "
+        f"(in >= {min_topic_df} labelled messages), "
         f"{out.stat().st_size / 1e6:.2f} MB"
     )
 
@@ -152,7 +157,7 @@ def relevance_figures(rows: list[dict[str, str]]) -> None:
         return auc([pos[i] for i in idx], [neg[i] for i in idx])
 
     everything = list(range(n))
-    print("== 1. Relevance: own reply vs another message's reply (fj4, %d pairs each)" % n)
+    print(f"== 1. Relevance: own reply vs another message's reply (fj4, {n} pairs each)")
     print(f"  AUC all rows             {pick(everything):.4f}")
     print(f"  AUC even rows (tuning)   {pick(everything[0::2]):.4f}")
     print(f"  AUC odd rows (held out)  {pick(everything[1::2]):.4f}")
@@ -203,19 +208,63 @@ def label_figures(rows: list[dict[str, str]], show_errors: str | None) -> None:
     for lab in labels:
         by_stratum.setdefault(lab["stratum"], []).append(lab)
     for name, part in by_stratum.items():
-        print(f"  perfunctory, stratum {name:9} " + prf([int(x["label"]) for x in part], [guesses[x["row"]] for x in part]))
+        truth = [int(x["label"]) for x in part]
+        guess = [guesses[x["row"]] for x in part]
+        if any(truth):
+            print(f"  perfunctory, stratum {name:9} " + prf(truth, guess))
+        else:
+            print(f"  perfunctory, stratum {name:9} no perfunctory reply; flagged {sum(guess)} of {len(part)}")
+    flagged = dict.fromkeys((quality.PERFUNCTORY, quality.UNDATED_PROMISE, quality.IRRELEVANT), 0)
+    for r in rows:
+        for code in quality.screen(r["request"], r["reply"]).codes:
+            flagged[code] = flagged.get(code, 0) + 1
+    print(f"  all {len(rows)} fj4 replies, one by one (no other replies): "
+          + ", ".join(f"{code} {n} ({n / len(rows):.1%})" for code, n in flagged.items()))
     if show_errors:
         print(f"\n  errors on the {show_errors} split:")
         for lab in labels:
             if lab["split"] != show_errors:
                 continue
             r = rows[int(lab["row"])]
-            for kind, truth, guess in (("P", int(lab["label"]), guesses[lab["row"]]),
-                                       ("U", int(lab["undated_promise"]), promises[lab["row"]])):
-                if truth != guess:
+            for kind, wanted, got in (("P", int(lab["label"]), guesses[lab["row"]]),
+                                      ("U", int(lab["undated_promise"]), promises[lab["row"]])):
+                if wanted != got:
                     extra = quality.undated_promises(r["reply"]) if kind == "U" else quality.substance(r["reply"]).kept
-                    print(f"  {kind} row {lab['row']} truth {truth} guess {guess} [{lab['criterion']}] {r['reply'][:160]}")
+                    print(f"  {kind} row {lab['row']} truth {wanted} guess {got} [{lab['criterion']}] {r['reply'][:160]}")
                     print(f"      -> {extra}")
+
+
+def pasted_figures(rows: list[dict[str, str]]) -> None:
+    """Near-identical replies across fj4 (the data set has no unit column, so every reply is
+    compared with every other one): how many pairs, and how many answer unrelated requests."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from minyi.supervision import quality
+
+    t = quality.Thresholds()
+    sets = [quality.shingles(r["reply"]) for r in rows]
+    vocab: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for s in sets:
+        indices.extend(vocab.setdefault(g, len(vocab)) for g in s)
+        indptr.append(len(indices))
+    m = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), len(vocab)))
+    inter = (m @ m.T).toarray()
+    sizes = np.array([len(s) for s in sets], dtype=float)
+    jaccard = inter / np.maximum(sizes[:, None] + sizes[None, :] - inter, 1.0)
+    pairs = [(int(i), int(j)) for i, j in np.argwhere(np.triu(jaccard >= t.duplicate_similarity, k=1))]
+    unrelated = [
+        (i, j) for i, j in pairs
+        if quality.request_similarity(rows[i]["request"], rows[j]["request"]) < t.unrelated_request_max
+    ]
+    replies = {i for pair in unrelated for i in pair}
+    stock = sum(1 for i in replies if quality.perfunctory_reason(rows[i]["reply"]) is not None)
+    print(f"\n== 3. Pasted replies across fj4 (every reply compared with every other; Jaccard >= "
+          f"{t.duplicate_similarity}, request similarity < {t.unrelated_request_max})")
+    print(f"  {len(pairs)} pairs of near-identical replies, {len(unrelated)} of them to unrelated requests; "
+          f"{len(replies)} replies involved, {stock} of which are also perfunctory by themselves")
 
 
 def speed_figures(rows: list[dict[str, str]], repeat: int) -> None:
@@ -252,7 +301,7 @@ def speed_figures(rows: list[dict[str, str]], repeat: int) -> None:
         for req, rep in subset:
             quality.screen(req, rep, other_replies=peers)
 
-    print(f"\n== 3. Speed (best of {repeat} runs, one core, CPU time of the process; wall clock in brackets)")
+    print(f"\n== 4. Speed (best of {repeat} runs, one core, CPU time of the process; wall clock in brackets)")
     for name, run, n in (("relevance() alone", relevance_only, len(pairs)),
                          ("screen(), no other replies", alone, len(pairs)),
                          ("screen() with the same 50 other replies", with_peers, len(subset))):
@@ -268,7 +317,7 @@ def main() -> None:
     parser.add_argument("--build-stats", action="store_true", help="rebuild the shipped statistics and exit")
     parser.add_argument("--errors", choices=["tune", "holdout"], help="list disagreements on one split")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["relevance", "labels", "speed"])
+    parser.add_argument("--only", choices=["relevance", "labels", "pasted", "speed"])
     args = parser.parse_args()
     data = Path(args.data)
     if not (data / "fj4_messages_with_replies.csv").exists():
@@ -287,6 +336,8 @@ def main() -> None:
         relevance_figures(rows)
     if args.only in (None, "labels"):
         label_figures(rows, args.errors)
+    if args.only in (None, "pasted"):
+        pasted_figures(rows)
     if args.only in (None, "speed"):
         speed_figures(rows, args.repeat)
 

@@ -190,8 +190,8 @@ def test_detail_for_the_dispatcher(api, new_ticket, org):
     ticket = new_ticket("dispatched")
     body = api("get", f"{URL}/{ticket.pk}", "dispatcher").json()
     assert body["requester"] == {
-        "anonymous": False, "kind": "citizen", "name": "张三", "phone": "13800138000",
-        "enterprise_name": "", "contact_allowed": True,
+        "anonymous": False, "kind": "citizen", "name": "张三", "phone": "13800138000", "email": "",
+        "id_number": "", "address": "莲花北村12栋", "revealable": [], "enterprise_name": "", "contact_allowed": True,
     }
     assert body["available_actions"] == []
     assert body["text"] == ticket.text

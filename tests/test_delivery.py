@@ -10,8 +10,9 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from minyi.feedback.delivery import HttpSmsBackend, mask_email
+from minyi.feedback.delivery import HttpSmsBackend
 from minyi.feedback.models import Delivery
+from minyi.privacy.policy import mask_email
 from minyi.tickets.models import Reply
 
 REPLY = "已联系物业公司，电梯主板已于11月3日更换并通过特种设备检测，恢复正常运行。"

@@ -91,7 +91,7 @@ def test_manual_orders_close_with_the_ticket_or_by_hand(api, api_client, handled
     travel("2026-11-02T11:00")
     scan()
     closed = SupervisionOrder.objects.get(pk=order["id"])
-    assert (closed.status, closed.close_reason) == ("closed", "The ticket was closed.")
+    assert (closed.status, closed.close_reason) == ("closed", "工单已办结。")
     assert_error(api("post", f"{ORDERS}/{order['id']}/close", "supervisor", {"note": "已办结"}), 409, "order_closed")
 
 
@@ -158,7 +158,7 @@ def test_confirming_a_finding_asks_for_a_new_reply_under_a_quality_order(api, ha
     travel("2026-11-02T11:05")
     scan()
     order.refresh_from_db()
-    assert (order.status, order.close_reason) == ("closed", "The unit sent a new reply.")
+    assert (order.status, order.close_reason) == ("closed", "承办单位已重新答复。")
 
 
 def test_dismissing_a_finding_keeps_the_ticket(api, handled):

@@ -37,6 +37,20 @@ if not SECRET_KEY:
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
+# Encryption at rest of personal data (minyi.privacy.crypto): "id:base64key" pairs, the first
+# seals, the others only open (key rotation). A separate key for the keyed hash of phones.
+MINYI_DATA_KEYS = os.environ.get("MINYI_DATA_KEYS", "")
+MINYI_HASH_KEY = os.environ.get("MINYI_HASH_KEY", "")
+if not MINYI_DATA_KEYS:
+    if DEBUG:  # a development key derived from the development secret; never in production
+        _dev = __import__("hashlib").sha256(b"minyi-dev-data-key|" + SECRET_KEY.encode()).digest()
+        MINYI_DATA_KEYS = "dev:" + __import__("base64").b64encode(_dev).decode()
+    else:
+        raise ImproperlyConfigured(
+            "MINYI_DATA_KEYS must be set when DEBUG is off (e.g. main:" + "<32 random bytes, base64>; "
+            "`minyi rotate-keys --new-key` prints one)."
+        )
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -56,6 +70,7 @@ INSTALLED_APPS = [
     "minyi.sla",
     "minyi.supervision",
     "minyi.feedback",
+    "minyi.privacy",
     "minyi.dispatch",
     "minyi.web",
     "minyi.assist",
@@ -234,8 +249,17 @@ EMAIL_BACKEND = (
 # Quality screening of replies (minyi.supervision.quality): the thresholds, and how many days of
 # replies the nightly rescan reads again.
 MINYI_QUALITY_RELEVANCE_MIN = float(os.environ.get("MINYI_QUALITY_RELEVANCE_MIN", "0.05"))
-MINYI_QUALITY_PASTE_SIMILARITY = float(os.environ.get("MINYI_QUALITY_PASTE_SIMILARITY", "0.9"))
+MINYI_QUALITY_PASTE_SIMILARITY = float(os.environ.get("MINYI_QUALITY_PASTE_SIMILARITY", "0.8"))
 MINYI_QUALITY_RESCAN_DAYS = int(os.environ.get("MINYI_QUALITY_RESCAN_DAYS", "30"))
+# Findings that put a reply in the supervisors' queue; the others are shown on the reply as
+# hints. An undated promise alone is a hint by default: on the teddy2020 replies it fires on
+# about 39% of them, which would drown the queue (docs/quality-screening.md).
+MINYI_QUALITY_FLAG_CODES = env_list("MINYI_QUALITY_FLAG_CODES", "irrelevant,perfunctory,pasted")
+
+# The requester's way back in: after this many wrong access codes for one ticket number within
+# the window, the number is locked for the window (even with the right code).
+MINYI_TRACK_LOCK_ATTEMPTS = int(os.environ.get("MINYI_TRACK_LOCK_ATTEMPTS", "5"))
+MINYI_TRACK_LOCK_SECONDS = int(os.environ.get("MINYI_TRACK_LOCK_SECONDS", "900"))
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,12 @@ os.environ.setdefault("MINYI_DATA_DIR", tempfile.mkdtemp(prefix="minyi-test-"))
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "*")
+# Test-only keys (32 bytes each, base64): "t2" seals, "t1" only opens.
+os.environ.setdefault(
+    "MINYI_DATA_KEYS",
+    "t2:dGVzdC1vbmx5LWRhdGEta2V5LW51bWJlci10d28hISE=,t1:dGVzdC1vbmx5LWRhdGEta2V5LW51bWJlci1vbmUhISE=",
+)
+os.environ.setdefault("MINYI_HASH_KEY", "dGVzdC1vbmx5LWhhc2gta2V5LWZvci1waG9uZXMhISE=")
 
 from minyi.settings import *  # noqa: E402,F403
 

@@ -103,6 +103,7 @@ def test_anonymous_request_from_submission_to_rating(new_page, org, users):
     handler.locator('form[data-action="sign"]').get_by_role("button", name="签收").click()
     expect(handler.locator("#ticket-status")).to_have_text("办理中")
     reply = handler.locator('form[data-action="reply"]')
+    reply.locator("select[name=outcome]").select_option(label="已解决")
     reply.locator("textarea[name=text]").fill("已约谈物业公司，更换电梯主板并于本周五前完成检测。")
     reply.get_by_role("button", name="答复").click()
     expect(handler.locator("#ticket-status")).to_have_text("已答复")

@@ -88,6 +88,7 @@ def test_the_dispatcher_merges_a_duplicate_and_both_requesters_get_the_reply(new
     handler.locator('form[data-action="sign"]').get_by_role("button", name="签收").click()
     expect(handler.locator("#ticket-status")).to_have_text("办理中")
     reply = handler.locator('form[data-action="reply"]')
+    reply.locator("select[name=outcome]").select_option("resolved")
     reply.locator("textarea[name=text]").fill(REPLY)
     reply.get_by_role("button", name="答复").click()
     expect(handler.locator("#ticket-status")).to_have_text("已答复")

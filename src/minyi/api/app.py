@@ -29,6 +29,9 @@ from minyi.dispatch import api as dispatch_api
 from minyi.feedback import actions as feedback_actions
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
+from minyi.privacy import actions as privacy_actions
+from minyi.privacy.crypto import phone_hash
+from minyi.privacy.models import Reveal
 from minyi.sla import actions as sla_actions
 from minyi.sla import clocks, services
 from minyi.sla.calendar import WorkCalendar
@@ -216,8 +219,9 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
     sla_api.prefetch_time_limits(ticket)
     data = _summary(ticket, now, calendar)
     data.update(
-        text=ticket.text,
-        address=ticket.address,
+        title=access.visible_text(actor, ticket.title),
+        text=access.visible_text(actor, ticket.text),
+        address=contact["address"],
         latitude=float(ticket.latitude) if ticket.latitude is not None else None,
         longitude=float(ticket.longitude) if ticket.longitude is not None else None,
         assisting_units=[_unit_out(u) for u in ticket.assisting_units.all()],
@@ -226,6 +230,10 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
             "kind": ticket.requester_kind,
             "name": contact["name"],
             "phone": contact["phone"],
+            "email": contact["email"],
+            "id_number": contact["id_number"],
+            "address": contact["address"],
+            "revealable": contact["revealable"],
             "enterprise_name": ticket.enterprise_name,
             "contact_allowed": ticket.contact_allowed,
         },
@@ -326,6 +334,7 @@ class TicketFilter(Schema):
     district: str | None = None
     overdue: bool | None = None
     q: str | None = None
+    phone: str | None = Field(None, description="The caller's earlier tickets: matched by the keyed hash of the number, never decrypted (intake and supervisors)")
     warning: str | None = Field(None, description="on_time, due_soon or overdue: the running deadline's state")
     ordering: str = Field("-created_at", description="-created_at (newest first), created_at, or time_left "
                           "(least time left on the running deadline first; tickets without a clock last)")
@@ -333,6 +342,7 @@ class TicketFilter(Schema):
     page_size: int = 20
 
 
+PERSONAL_COLUMNS = ("requester_name", "requester_phone", "requester_email", "requester_id_number", "address")
 ORDERINGS = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
 
 
@@ -370,6 +380,12 @@ def filtered_tickets(actor: Actor, f: TicketFilter, now: dt.datetime, calendar: 
         tickets = tickets.filter(status__in=OPEN_STATUSES, due_at__lt=now) if f.overdue else tickets.exclude(status__in=OPEN_STATUSES, due_at__lt=now)
     if f.q:
         tickets = tickets.filter(Q(title__icontains=f.q) | Q(number=f.q.strip()))
+    if f.phone:
+        access.access_phone_search(actor)
+        digits = phone_hash(f.phone)
+        if not digits:
+            raise InvalidInput(_("The phone number is not valid."), "invalid_phone", field="phone")
+        tickets = tickets.filter(requester_phone_hash=digits)
     if f.ordering == "time_left":
         return clocks.by_time_left(tickets)
     return tickets.order_by(*ORDERINGS[f.ordering])
@@ -382,12 +398,16 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
     access.require_staff(actor)
     now, calendar = clock.now(), services.current_calendar()
     page_size = max(1, min(filters.page_size, 100))
-    tickets = filtered_tickets(actor, filters, now, calendar).select_related("category", "district", "street", "lead_unit")
+    tickets = (
+        filtered_tickets(actor, filters, now, calendar)
+        .select_related("category", "district", "street", "lead_unit")
+        .defer(*PERSONAL_COLUMNS, "text")  # a list shows none of them: nothing to decrypt
+    )
     paginator = Paginator(tickets, page_size)
     page = paginator.get_page(filters.page)
     return {
         "count": paginator.count, "page": page.number, "page_size": page_size,
-        "results": [_summary(t, now, calendar) for t in page],
+        "results": [{**_summary(t, now, calendar), "title": access.visible_text(actor, t.title)} for t in page],
     }
 
 
@@ -406,7 +426,7 @@ def ticket_events(request: HttpRequest, ticket_id: int):
         {
             "id": e.pk, "kind": e.kind, "actor": e.actor_label, "actor_role": e.actor_role,
             "unit": e.unit.name if e.unit else None, "from_status": e.from_status,
-            "to_status": e.to_status, "note": e.note, "data": e.data, "public": e.public,
+            "to_status": e.to_status, "note": access.visible_text(actor, e.note), "data": e.data, "public": e.public,
             "created_at": e.created_at,
         }
         for e in staff_timeline(ticket)
@@ -664,10 +684,47 @@ def track_data(ticket: Ticket) -> dict[str, Any]:
 
 
 @api.get("/track/{number}", response={200: s.TrackOut, **ERRORS}, tags=["requester"])
-def track(request: HttpRequest, number: str, code: str):
-    """Follow a ticket with its number and the access code given at submission."""
+def track(request: HttpRequest, number: str, code: str = ""):
+    """Follow a ticket with its number and the access code given at submission: send the code
+    in the `X-Access-Code` header (preferred: query strings end up in access logs) or as
+    `?code=`. After repeated wrong codes the number is locked for a while (429 `track_locked`)."""
     check_rate(request, "track")
+    code = request.headers.get("X-Access-Code") or code
+    if not code:
+        raise InvalidInput(_("Please give the access code."), "invalid", field="code")
     return track_data(access.access_track(number, code))
+
+
+@api.post("/tickets/{ticket_id}/reveal", response={200: s.RevealOut, **ERRORS}, auth=staff, tags=["privacy"])
+def reveal(request: HttpRequest, ticket_id: int, payload: s.RevealIn):
+    """Reveal a masked personal field in clear, giving a reason. Only some roles may (403
+    `role_not_allowed`); every attempt, granted or refused, is audited; the value is never logged."""
+    value = privacy_actions.reveal(_actor(request), ticket_id, field=payload.field, reason=payload.reason)
+    response = {"field": payload.field, "value": value}
+    return response
+
+
+@api.get("/privacy/reveals", response={200: s.RevealAuditPageOut, **ERRORS}, auth=staff, tags=["privacy"])
+def reveals(request: HttpRequest, ticket_id: int | None = None, page: int = 1, page_size: int = 50):
+    """The audit of reveals (who, when, which ticket, which field, why; granted or refused),
+    newest first: administrators and supervisors."""
+    actor = _actor(request)
+    access.access_reveal_audit(actor)
+    rows = Reveal.objects.select_related("ticket", "user").order_by("-created_at", "-id")
+    if ticket_id is not None:
+        rows = rows.filter(ticket_id=ticket_id)
+    size = max(1, min(page_size, 200))
+    paginator = Paginator(rows, size)
+    current = paginator.get_page(page)
+    return {
+        "count": paginator.count, "page": current.number, "page_size": size,
+        "results": [
+            {"id": r.pk, "ticket_id": r.ticket_id, "ticket_number": r.ticket.number, "field": r.field,
+             "user": r.user.get_username(), "role": r.role, "reason": r.reason, "granted": r.granted,
+             "refusal": r.refusal, "created_at": r.created_at}
+            for r in current
+        ],
+    }
 
 
 @api.post("/track/{number}/rate", response={200: s.TrackOut, **ERRORS}, tags=["requester"])

@@ -51,7 +51,8 @@ def reviews_out(ticket: Ticket) -> list[dict[str, Any]]:
 def screening_out(row: ReplyScreening) -> dict[str, Any]:
     return {
         "id": row.pk, "reply_id": row.reply_id, "relevance": round(row.relevance, 4), "state": row.state,
-        "findings": row.findings, "screened_at": row.screened_at, "decision_note": row.decision_note,
+        "findings": [{**f, "reason": _(f["reason"])} for f in row.findings],
+        "screened_at": row.screened_at, "decision_note": row.decision_note,
     }
 
 

@@ -93,6 +93,7 @@ class TicketIn(Schema):
     requester_name: str = ""
     requester_phone: str = ""
     requester_email: str = Field("", description="Where the reply and the rating link are sent (not for anonymous requests)")
+    requester_id_number: str = Field("", description="Resident ID number, when the matter needs it (18 characters, check character verified)")
     enterprise_name: str = ""
     enterprise_credit_code: str = ""
     channel: Literal["hotline", "web", "app", "miniprogram", "api"] | None = Field(
@@ -111,10 +112,44 @@ class TicketCreatedOut(Schema):
 class RequesterOut(Schema):
     anonymous: bool
     kind: str
-    name: str
-    phone: str
+    name: str = Field(description="Clear, masked or empty, by the caller's role")
+    phone: str = Field(description="Clear for intake; masked (138****5678) or empty for others")
+    email: str
+    id_number: str
+    address: str
+    revealable: list[str] = Field(description="Fields the caller may reveal with a reason (POST .../reveal)")
     enterprise_name: str
     contact_allowed: bool
+
+
+class RevealIn(Schema):
+    field: Literal["name", "phone", "email", "id_number", "address"]
+    reason: str
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class RevealAuditOut(Schema):
+    id: int
+    ticket_id: int
+    ticket_number: str
+    field: str
+    user: str
+    role: str
+    reason: str
+    granted: bool
+    refusal: str
+    created_at: dt.datetime
+
+
+class RevealAuditPageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[RevealAuditOut]
 
 
 class AttachmentOut(Schema):

@@ -27,7 +27,7 @@ from huey.contrib.djhuey import db_task
 from minyi.core import clock
 from minyi.feedback.links import rating_url
 from minyi.feedback.models import Delivery
-from minyi.tickets.access import mask_phone
+from minyi.privacy.policy import mask_email, mask_phone
 from minyi.tickets.models import Reply, Ticket
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,6 @@ class LogEmailBackend(BaseEmailBackend):
                 ", ".join(mask_email(a) for a in message.to), message.subject, " ".join(links),
             )
         return len(email_messages)
-
-
-def mask_email(address: str) -> str:
-    name, _at, domain = address.partition("@")
-    return (name[:1] + "***@" + domain) if domain else "***"
 
 
 def sms_backend() -> SmsBackend:

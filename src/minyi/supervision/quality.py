@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 from minyi.assist.text import clean
 
 STATS_PATH = Path(__file__).resolve().parent / "data" / "relevance_stats.tsv.gz"
@@ -41,15 +43,16 @@ PERFUNCTORY = "perfunctory"
 UNDATED_PROMISE = "undated_promise"
 PASTED = "pasted"
 
-# Stable codes → English msgids (wrap in gettext where shown; the strings never carry data).
+# Stable codes → English msgids: marked for extraction (makemessages), translated where shown
+# with gettext(finding.reason). They never carry data.
 REASONS: dict[str, str] = {
-    IRRELEVANT: "The reply has little in common with the request: it does not seem to answer it.",
-    PERFUNCTORY: (
+    IRRELEVANT: gettext_noop("The reply has little in common with the request: it does not seem to answer it."),
+    PERFUNCTORY: gettext_noop(
         "The reply only acknowledges, forwards or promises to handle the request; "
         "it gives no finding, action taken, answer or dated commitment."
     ),
-    UNDATED_PROMISE: "The reply promises further handling without a date or deadline.",
-    PASTED: "The same reply was given to an unrelated request.",
+    UNDATED_PROMISE: gettext_noop("The reply promises further handling without a date or deadline."),
+    PASTED: gettext_noop("The same reply was given to an unrelated request."),
 }
 
 
@@ -350,9 +353,7 @@ def grams(text: str) -> list[str]:
     itself) and whole Latin/digit runs (place codes such as A2, numbers)."""
     out: list[str] = []
     for run in _RUN.findall(clean(text).lower()):
-        if run[0] < "\u4e00":
-            out.append(run)
-        elif len(run) == 1:
+        if run[0] < "\u4e00" or len(run) == 1:  # a Latin/digit run, or a lone character
             out.append(run)
         else:
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
@@ -526,14 +527,14 @@ def missing_keywords(request_text: str, reply_text: str, *, limit: int = 5, stat
     st = stats or default_stats()
     reply = clean(reply_text).lower()
     idf: dict[str, float] = {}
-    weight: Counter[str] = Counter()
+    weight: dict[str, float] = {}
     for w in words(request_text):
         if len(w) < 2 or w in reply or not re.search(r"[\u4e00-\u9fff]", w):
             continue
         if w not in idf:
             parts = grams(w)
             idf[w] = sum(st.idf(g) for g in parts) / max(1, len(parts))
-        weight[w] += idf[w]  # term frequency × IDF in the request
+        weight[w] = weight.get(w, 0.0) + idf[w]  # term frequency × IDF in the request
     ranked = sorted(weight, key=lambda w: (-weight[w], w))
     return tuple(ranked[:limit])
 

@@ -70,7 +70,8 @@ def screen_reply(item: Reply, now: dt.datetime | None = None) -> ReplyScreening:
     now = now or clock.now()
     result = findings_of(item, now)
     findings = _as_rows(result)
-    state = ReplyScreening.State.FLAGGED if findings else ReplyScreening.State.CLEAN
+    flagging = set(settings.MINYI_QUALITY_FLAG_CODES)
+    state = ReplyScreening.State.FLAGGED if any(f["code"] in flagging for f in findings) else ReplyScreening.State.CLEAN
     row = ReplyScreening.objects.select_for_update().filter(reply=item).first()
     if row is not None and row.state in (ReplyScreening.State.CONFIRMED, ReplyScreening.State.DISMISSED):
         return row

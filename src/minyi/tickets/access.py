@@ -6,13 +6,19 @@ tickets by permission.
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from minyi.core import clock
-from minyi.core.errors import Forbidden, NotAuthenticated, NotFound
+from minyi.core.errors import Forbidden, NotAuthenticated, NotFound, RateLimited
 from minyi.org.actors import PUBLIC, SYSTEM, Actor
 from minyi.org.models import UNIT_ROLES, Role
+from minyi.privacy import policy as privacy
 from minyi.tickets import workflow
 from minyi.tickets.codes import access_code_matches, normalise_code
 from minyi.tickets.models import Attachment, Ticket
@@ -77,6 +83,16 @@ def access_intake(actor: Actor) -> None:
         raise Forbidden(_("Your role may not do this."), "role_not_allowed")
 
 
+#: Roles that read the audit of reveals of personal data.
+AUDIT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+
+def access_reveal_audit(actor: Actor) -> None:
+    require_staff(actor)
+    if not actor.roles & AUDIT_ROLES:
+        raise Forbidden(_("Only administrators and supervisors read the audit."), "role_not_allowed")
+
+
 def can_use_intake_suggestions(actor: Actor) -> bool:
     return actor.is_staff_user and bool(actor.roles & ASSIST_ROLES)
 
@@ -105,18 +121,34 @@ def access_attachment(actor: Actor, token: str, ticket_id: int | None = None) ->
 def access_track(number: str, code: str, *, for_update: bool = False) -> Ticket:
     """The requester's way in: the ticket number and the access code given at submission.
 
-    A wrong number and a wrong code get the same answer, so neither can be probed alone.
+    A wrong number and a wrong code get the same answer, so neither can be probed alone. After
+    MINYI_TRACK_LOCK_ATTEMPTS wrong codes for one number within MINYI_TRACK_LOCK_SECONDS the
+    number is locked for that long, even for the right code (besides the per-client rate limit):
+    a 10-character code from 32 symbols (50 bits) cannot be guessed a few tries at a time.
     """
     refused = NotFound(_("The ticket number or access code is wrong."), "track_not_found")
     number = (number or "").strip()
     code = normalise_code(code or "")
     if not number or not code:
         raise refused
+    lock_key = "minyi:track-fail:" + hashlib.sha256(number.encode()).hexdigest()[:24]
+    failures = cache.get(lock_key, 0)
+    if failures >= settings.MINYI_TRACK_LOCK_ATTEMPTS:
+        raise RateLimited(
+            _("Too many wrong access codes for this ticket. Please try again in %(minutes)d minutes.")
+            % {"minutes": max(1, settings.MINYI_TRACK_LOCK_SECONDS // 60)},
+            "track_locked",
+        )
     tickets = Ticket.objects.filter(number=number)
     if for_update:
         tickets = tickets.select_for_update()
     ticket = tickets.first()
     if ticket is None or not access_code_matches(code, ticket.access_code_hash):
+        if cache.add(lock_key, 1, settings.MINYI_TRACK_LOCK_SECONDS) is False:
+            try:
+                cache.incr(lock_key)
+            except ValueError:  # expired between add and incr
+                cache.add(lock_key, 1, settings.MINYI_TRACK_LOCK_SECONDS)
         raise refused
     return ticket
 
@@ -187,29 +219,35 @@ def available_transitions(actor: Actor, ticket: Ticket) -> list[str]:
     return [name for name in candidates if checks.get(name, True)]
 
 
-def access_requester_contact(actor: Actor, ticket: Ticket) -> dict[str, str]:
-    """The requester's name and phone as `actor` may see them.
-
-    Platform roles see them; handling units see them masked (they call through the platform);
-    nobody sees an anonymous requester.
-    """
+def access_requester_contact(actor: Actor, ticket: Ticket) -> dict[str, Any]:
+    """The requester's personal fields as `actor` may see them (minyi.privacy.policy): clear,
+    masked or hidden ("") by role, and which of them `actor` may reveal with a reason. Nobody
+    sees an anonymous requester; its phone, kept only to call back, is used by the platform."""
     if ticket.anonymous:
-        return {"name": _("Anonymous"), "phone": ""}
-    if actor.city_wide:
-        return {"name": ticket.requester_name, "phone": ticket.requester_phone}
-    return {"name": mask_name(ticket.requester_name), "phone": mask_phone(ticket.requester_phone)}
+        return {"name": _("Anonymous"), "phone": "", "email": "", "id_number": "", "address": ticket.address,
+                "revealable": []}
+    contact: dict[str, Any] = {}
+    for field, attribute in privacy.FIELDS.items():
+        contact[field] = privacy.shown(field, getattr(ticket, attribute), privacy.visibility(actor.roles, field))
+    contact["revealable"] = [
+        field for field, attribute in privacy.FIELDS.items()
+        if getattr(ticket, attribute) and privacy.may_reveal(actor.roles, field)
+        and privacy.visibility(actor.roles, field) != privacy.CLEAR
+    ]
+    return contact
 
 
-def mask_phone(phone: str) -> str:
-    if len(phone) >= 7:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * len(phone)
+def access_phone_search(actor: Actor) -> None:
+    """Finding a caller's earlier tickets by phone: for roles that see or may reveal phones."""
+    require_staff(actor)
+    if not (privacy.visibility(actor.roles, "phone") == privacy.CLEAR or privacy.may_reveal(actor.roles, "phone")):
+        raise Forbidden(_("Your role may not search by phone number."), "role_not_allowed")
 
 
-def mask_name(name: str) -> str:
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, len(name) - 1)
+def visible_text(actor: Actor, text: str) -> str:
+    """Free text (the request, notes) as `actor` reads it: numbers inside it (mobiles, ID
+    numbers, bank cards) are masked for every role outside intake."""
+    return text if privacy.text_in_clear(actor.roles) else privacy.mask_text(text)
 
 
 def is_public(actor: Actor) -> bool:

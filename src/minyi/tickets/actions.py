@@ -23,6 +23,7 @@ from minyi.core.errors import Conflict, Gone, InvalidInput
 from minyi.dispatch.timing import dispatch_clocks
 from minyi.org.actors import Actor
 from minyi.org.models import Role, Unit
+from minyi.privacy.crypto import phone_hash
 from minyi.sla import services as sla
 from minyi.tickets import access, notify, workflow
 from minyi.tickets.choices import OPEN_STATUSES, Rating, ReplyState, RequestType, Status
@@ -151,6 +152,8 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
             requester_kind=submission.requester_kind,
             requester_name=submission.requester_name,
             requester_phone=submission.requester_phone,
+            requester_phone_hash=phone_hash(submission.requester_phone),
+            requester_id_number=submission.requester_id_number,
             requester_email=submission.requester_email,
             enterprise_name=submission.enterprise_name,
             enterprise_credit_code=submission.enterprise_credit_code,

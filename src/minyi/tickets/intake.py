@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from minyi.core.errors import InvalidInput
 from minyi.org.models import Category, Region
+from minyi.privacy.policy import id_number_valid
 from minyi.tickets.choices import Channel, RequesterKind, RequestType
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -120,6 +121,7 @@ class Submission:
     enterprise_credit_code: str
     files: tuple[CleanFile, ...]
     requester_email: str = ""
+    requester_id_number: str = ""
 
 
 FIELD_LABELS = {
@@ -130,6 +132,7 @@ FIELD_LABELS = {
     "requester_name": _lazy("name"),
     "requester_phone": _lazy("phone"),
     "requester_email": _lazy("e-mail"),
+    "requester_id_number": _lazy("ID number"),
     "enterprise_name": _lazy("enterprise name"),
     "enterprise_credit_code": _lazy("unified social credit code"),
     "requester_kind": _lazy("requester kind"),
@@ -219,12 +222,13 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
     name = _text(data, "requester_name", 60)
     phone = re.sub(r"[\s]", "", _text(data, "requester_phone", 20))
     email = _text(data, "requester_email", 120).strip()
+    id_number = _text(data, "requester_id_number", 18).strip().upper()
     enterprise_name = _text(data, "enterprise_name", 100)
     credit_code = _text(data, "enterprise_credit_code", 18).upper()
 
     if anonymous:
         # An anonymous requester keeps no identity; a phone is kept only to be called back.
-        name, enterprise_name, credit_code, email = "", "", "", ""
+        name, enterprise_name, credit_code, email, id_number = "", "", "", "", ""
         if not contact_allowed:
             phone = ""
     else:
@@ -242,6 +246,11 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
         raise InvalidInput(_("Please give a phone number so the unit can contact you."), "required", field="requester_phone")
     if phone and not PHONE_RE.match(phone):
         raise InvalidInput(_("The phone number is not valid."), "invalid_phone", field="requester_phone")
+    if id_number and not id_number_valid(id_number):
+        raise InvalidInput(
+            _("The ID number is not valid (18 characters with a check character)."), "invalid_id_number",
+            field="requester_id_number",
+        )
     if email:
         try:
             validate_email(email)
@@ -269,4 +278,5 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
         enterprise_credit_code=credit_code,
         files=tuple(clean_files(files)),
         requester_email=email,
+        requester_id_number=id_number,
     )

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from minyi.org.models import Category, Region, Unit
+from minyi.privacy.fields import EncryptedTextField
 from minyi.tickets.choices import (
     Channel,
     Rating,
@@ -80,14 +81,18 @@ class Ticket(models.Model):
         _("requester kind"), max_length=16, choices=RequesterKind.choices,
         default=RequesterKind.CITIZEN,
     )
-    requester_name = models.CharField(_("requester name"), max_length=60, blank=True)
-    requester_phone = models.CharField(_("requester phone"), max_length=20, blank=True)
+    # Personal data is encrypted at rest (minyi.privacy, ADR 10); the phone is found by its
+    # keyed hash. Read it only through `access.access_requester_contact` and the reveal action.
+    requester_name = EncryptedTextField(_("requester name"), blank=True)
+    requester_phone = EncryptedTextField(_("requester phone"), blank=True)
+    requester_phone_hash = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    requester_id_number = EncryptedTextField(_("requester ID number"), blank=True)
     enterprise_name = models.CharField(_("enterprise name"), max_length=100, blank=True)
     enterprise_credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True
     )
-    requester_email = models.EmailField(
-        _("requester e-mail"), max_length=120, blank=True,
+    requester_email = EncryptedTextField(
+        _("requester e-mail"), blank=True,
         help_text=_("Where the reply and the rating link are sent (optional)."),
     )
     contact_allowed = models.BooleanField(_("unit may contact the requester"), default=False)
@@ -105,7 +110,7 @@ class Ticket(models.Model):
         Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("street"),
     )
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
     latitude = models.DecimalField(
         _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )

@@ -452,11 +452,11 @@ def rate_link_context(
     may still be rated (else why not)."""
     into = followed(ticket)
     rating = TicketRating.objects.filter(ticket=ticket, reply=item).first()
-    latest = published_replies(into).order_by("-created_at", "-id").only("pk").first()
-    if rating is not None:
-        state = "rated"
-    elif latest is None or latest.pk != item.pk:
+    latest: int | None = published_replies(into).order_by("-created_at", "-id").values_list("pk", flat=True).first()
+    if latest != item.pk:  # as the action decides: a newer reply first, then a rating
         state = "superseded"
+    elif rating is not None:
+        state = "rated"
     elif not requester_can_rate(ticket) or (
         into.rating_due_at is not None and clock.now() > into.rating_due_at
     ):
@@ -1039,6 +1039,10 @@ def time_limit_context(
         "clock": clocks.running_clock(ticket, now, calendar),
         "running": running,
         "time_limit_days": ticket.time_limit_days + ticket.extended_days,
+        # A redo (不满意重办) is handled within a fraction of the limit, from the review.
+        "redo_days": redo_working_days(
+            ticket.time_limit_days + ticket.extended_days, settings.MINYI_REDO_DEADLINE_FRACTION
+        ) if ticket.redo_count else None,
         "extensions": [
             {
                 "e": e,
@@ -1532,7 +1536,13 @@ def supervision(request: HttpRequest) -> HttpResponse:
         rows.append(row)
     board = dashboard(visible, now)
     for item in board["rows"]:
-        item["cells"] = [item["levels"].get(str(lv["level"]), 0) for lv in board["levels"]]
+        item["cells"] = [
+            {"level": lv["level"], "name": lv["name"], "n": item["levels"].get(str(lv["level"]), 0)}
+            for lv in board["levels"]
+        ]
+    board["level_totals"] = [
+        sum(item["levels"].get(str(lv["level"]), 0) for item in board["rows"]) for lv in board["levels"]
+    ]
     query = {k: v for k, v in params.items() if v and not (k == "unit" and not city_wide)}
     return render_console(
         request,

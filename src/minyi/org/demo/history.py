@@ -29,12 +29,12 @@ from django.db import transaction
 from django.db.models import F
 
 from minyi.core import clock
+from minyi.feedback import actions as feedback_actions
 from minyi.org.actors import Actor, actor_for_user, requester_actor, system_actor
 from minyi.org.demo import categories, people, regions, templates, units
 from minyi.org.demo.loader import ensure_staff
 from minyi.org.models import Category, Role, Unit
 from minyi.sla import actions as sla_actions
-from minyi.feedback import actions as feedback_actions
 from minyi.sla.calendar import is_working_day, package_calendar
 from minyi.sla.jobs import scan
 from minyi.sla.models import Milestone
