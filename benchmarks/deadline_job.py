@@ -92,6 +92,8 @@ def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "minyi.settings"
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret")
+    # A benchmark-only data key (32 bytes, base64): personal fields are sealed like in production.
+    os.environ.setdefault("MINYI_DATA_KEYS", "bench:YmVuY2htYXJrLW9ubHktZGF0YS1rZXktMzItYnl0ZXM=")
     os.environ.setdefault("MINYI_DATA_DIR", tempfile.mkdtemp(prefix="minyi-bench-"))
     os.environ["HUEY_IMMEDIATE"] = "1"  # notifications of closures are delivered inline
     os.environ.setdefault("LOG_LEVEL", "WARNING")

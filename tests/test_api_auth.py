@@ -134,6 +134,8 @@ def test_an_invalid_token_is_refused_even_where_the_public_is_welcome(api_client
         ("get", "/api/v1/quality/screenings"),
         ("post", "/api/v1/quality/screenings/1/confirm"),
         ("post", "/api/v1/quality/screenings/1/dismiss"),
+        ("post", "/api/v1/tickets/1/reveal"),
+        ("get", "/api/v1/privacy/reveals"),
         ("get", "/api/v1/sla/status"),
     ],
 )
@@ -265,6 +267,8 @@ PATHS = {
     "/api/v1/quality/screenings": {"get"},
     "/api/v1/quality/screenings/{screening_id}/confirm": {"post"},
     "/api/v1/quality/screenings/{screening_id}/dismiss": {"post"},
+    "/api/v1/tickets/{ticket_id}/reveal": {"post"},
+    "/api/v1/privacy/reveals": {"get"},
     "/api/v1/track/{number}": {"get"},
     "/api/v1/track/{number}/rate": {"post"},
 }

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "minyi.sla",
     "minyi.supervision",
     "minyi.feedback",
+    "minyi.calls",
     "minyi.privacy",
     "minyi.dispatch",
     "minyi.web",

@@ -124,28 +124,35 @@ class Binding(models.Model):
         return f"{self.ticket_id}: {self.number_id}"
 
 
+class CallDirection(models.TextChoices):
+    B_TO_A = "b_to_a", _("Handler called the requester")
+    A_TO_B = "a_to_b", _("Requester called the handler")
+
+
+class CallerRole(models.TextChoices):
+    HANDLER = "handler", _("Handler")
+    REQUESTER = "requester", _("Requester")
+
+
+class CallResult(models.TextChoices):
+    ROUTED = "routed", _("Put through (end not reported yet)")
+    ANSWERED = "answered", _("Answered")
+    NO_ANSWER = "no_answer", _("Not answered")
+    BUSY = "busy", _("Busy")
+    FAILED = "failed", _("Failed")
+
+
 class CallRecord(models.Model):
     """One call through a binding: who called, when, how long. Never a telephone number."""
 
-    class Direction(models.TextChoices):
-        B_TO_A = "b_to_a", _("Handler called the requester")
-        A_TO_B = "a_to_b", _("Requester called the handler")
-
-    class Caller(models.TextChoices):
-        HANDLER = "handler", _("Handler")
-        REQUESTER = "requester", _("Requester")
-
-    class Result(models.TextChoices):
-        ROUTED = "routed", _("Put through (end not reported yet)")
-        ANSWERED = "answered", _("Answered")
-        NO_ANSWER = "no_answer", _("Not answered")
-        BUSY = "busy", _("Busy")
-        FAILED = "failed", _("Failed")
+    Direction = CallDirection
+    Caller = CallerRole
+    Result = CallResult
 
     binding = models.ForeignKey(Binding, on_delete=models.CASCADE, related_name="calls", verbose_name=_("binding"))
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="calls", verbose_name=_("ticket"))
-    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
-    caller_role = models.CharField(_("caller"), max_length=12, choices=Caller.choices)
+    direction = models.CharField(_("direction"), max_length=8, choices=CallDirection.choices)
+    caller_role = models.CharField(_("caller"), max_length=12, choices=CallerRole.choices)
     call_ref = models.CharField(
         max_length=64, blank=True, editable=False,
         help_text=_("SHA-256 of the switch's or carrier's call id, to match the end of the call."),
@@ -154,7 +161,7 @@ class CallRecord(models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
-    result = models.CharField(_("result"), max_length=12, choices=Result.choices, default=Result.ROUTED)
+    result = models.CharField(_("result"), max_length=12, choices=CallResult.choices, default=CallResult.ROUTED)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -162,8 +169,8 @@ class CallRecord(models.Model):
         verbose_name_plural = _("calls")
         constraints = [
             models.UniqueConstraint(fields=["call_ref"], condition=~models.Q(call_ref=""), name="one_record_per_call"),
-            models.CheckConstraint(condition=models.Q(direction__in=Direction.values), name="call_direction_valid"),
-            models.CheckConstraint(condition=models.Q(result__in=Result.values), name="call_result_valid"),
+            models.CheckConstraint(condition=models.Q(direction__in=CallDirection.values), name="call_direction_valid"),
+            models.CheckConstraint(condition=models.Q(result__in=CallResult.values), name="call_result_valid"),
         ]
         indexes = [models.Index(fields=["ticket", "started_at"], name="call_ticket_started")]
 
