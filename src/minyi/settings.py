@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "minyi.feedback",
     "minyi.calls",
     "minyi.privacy",
+    "minyi.insights",
     "minyi.dispatch",
     "minyi.web",
     "minyi.assist",

@@ -173,3 +173,51 @@ def test_dissatisfied_redo_leader_approval_then_satisfied(new_page, new_ticket, 
     kinds = supervisor.locator("#timeline li").evaluate_all("items => items.map(li => li.dataset.kind)")
     assert kinds[-6:] == ["reply", "rate", "review", "reply", "approve_reply", "rate"]
     supervisor.screenshot(path=f"{SCREENSHOTS}-loop-6-closed.png", full_page=True)
+
+
+def test_the_second_button_of_a_decision_form(new_page, new_ticket, users, actors):
+    """The leader's 退回修改 and the supervisor's 排除 post to their own action (HTMX), and only
+    that action is taken; a missing note is shown on the field."""
+    from playwright.sync_api import expect
+
+    from minyi.feedback import actions as feedback_actions
+    from minyi.org.actors import requester_actor
+    from minyi.supervision.models import ReplyScreening
+    from minyi.tickets import actions
+
+    for name in ("leader", "supervisor"):
+        users[name].set_password(PASSWORD)
+        users[name].save()
+    ticket = new_ticket("replied")
+    actions.rate(requester_actor(), None, rating="dissatisfied", code=ticket.access_code, number=ticket.number)
+    feedback_actions.review(actors["supervisor"], ticket.pk, decision="redo", explanation="诉求合理，请重办。")
+    actions.reply(actors["handler"], ticket.pk, REDO_REPLY, outcome="resolved")
+
+    leader = new_page()
+    log_in(leader, "leader")
+    leader.goto(f"/console/tickets/{ticket.pk}/")
+    leader.get_by_role("button", name="退回修改").click()
+    expect(leader.locator('[data-field="note"]')).to_have_text("请填写内容。")
+    leader.locator('form[data-action="approve_reply"] textarea[name=note]').fill("请附上检测报告。")
+    leader.get_by_role("button", name="退回修改").click()
+    expect(leader.locator("#ticket-status")).to_have_text("办理中")
+    expect(leader.locator("#replies .reject-note")).to_contain_text("请附上检测报告。")
+    kinds = list(Ticket.objects.get(pk=ticket.pk).events.values_list("kind", flat=True))
+    assert kinds.count("reject_reply") == 1 and "approve_reply" not in kinds
+
+    flagged = new_ticket("in_progress", title="楼道灯坏了")
+    actions.reply(actors["handler"], flagged.pk, "您的诉求已收悉，我们将尽快处理。", outcome="resolved")
+    row = ReplyScreening.objects.get(ticket=flagged)
+    supervisor = new_page()
+    log_in(supervisor, "supervisor")
+    supervisor.get_by_role("link", name="回复质量").click()
+    item = supervisor.locator(f"#screening-{row.pk}")
+    expect(item).to_contain_text("敷衍答复")
+    item.get_by_role("button", name="排除").click()
+    expect(item.locator('[data-field="note"]')).to_have_text("请填写内容。")
+    item.locator("textarea[name=note]").fill("已电话核实，诉求人表示灯已修好。")
+    supervisor.screenshot(path=f"{SCREENSHOTS}-loop-7-quality.png", full_page=True)
+    item.get_by_role("button", name="排除").click()
+    expect(supervisor.locator(f"#screening-{row.pk} .alert-success")).to_have_text("已排除该问题。")
+    row.refresh_from_db()
+    assert row.state == "dismissed"

@@ -18,9 +18,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
 from minyi.api import feedback as feedback_api
+from minyi.api import insights as insights_api
 from minyi.api import schemas as s
 from minyi.api import sla as sla_api
 from minyi.api.auth import StaffAuth, StaffOrPublicAuth, issue_token, request_actor
+from minyi.api.calls import router as calls_router
 from minyi.assist.api import router as assist_router
 from minyi.core import clock
 from minyi.core.errors import DomainError, InvalidInput, NotAuthenticated
@@ -65,8 +67,10 @@ api.add_router("/supervision", sla_api.supervision_router)
 api.add_router("/dispatch", dispatch_api.router)
 api.add_router("/assist", assist_router)
 api.add_router("/feedback", feedback_api.router)
+api.add_router("/insights", insights_api.router)
 api.add_router("/rate", feedback_api.link_router)
 api.add_router("/quality", feedback_api.quality_router)
+api.add_router("/calls", calls_router)
 feedback_api.add_supervision_routes(sla_api.supervision_router)
 
 

@@ -21,12 +21,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from minyi.calls import conf
 from minyi.calls import access as calls_access
+from minyi.calls import conf
 from minyi.calls.models import LOCAL, Binding, CallRecord, EndReason, VirtualNumber
 from minyi.calls.numbers import normalise_number
 from minyi.calls.providers import ProviderError, get_provider, usable_providers
-from minyi.calls.routing import A_TO_B, B_TO_A, EXPIRED, BindingView, Route, conflicts, end_reason, route
+from minyi.calls.routing import (
+    A_TO_B,
+    B_TO_A,
+    EXPIRED,
+    BindingView,
+    Route,
+    conflicts,
+    end_reason,
+    route,
+)
 from minyi.core import clock
 from minyi.core.errors import Conflict, InvalidInput, NotFound
 from minyi.org.actors import SYSTEM, Actor, requester_actor, system_actor
@@ -58,6 +67,7 @@ def bind(actor: Actor, ticket_id: int) -> Binding:
     with transaction.atomic():
         ticket = access.access_ticket(actor, ticket_id, for_update=True)
         role = calls_access.access_call(actor, ticket)
+        assert ticket.lead_unit_id is not None  # access_call checked the lead unit
         now = clock.now()
         a = normalise_number(ticket.requester_phone)
         b = calls_access.handler_number(actor)

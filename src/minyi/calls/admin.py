@@ -173,11 +173,10 @@ class BindingAdmin(ReadOnlyAdmin):
     search_fields = ["ticket__number", "number__number"]
     date_hierarchy = "created_at"
     # The parties appear masked only, in the list and on the detail page.
-    fields = [
+    fields = readonly_fields = (
         "ticket", "number", "masked_a", "masked_b", "handler", "handler_role", "unit", "provider", "provider_ref",
         "active", "created_at", "expires_at", "ended_at", "end_reason",
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description=_lazy("requester's number (A)"))
     def masked_a(self, obj: Binding) -> str:

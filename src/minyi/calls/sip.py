@@ -24,6 +24,7 @@ is recorded after the answer is sent. Logs carry binding ids and statuses, never
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import re
@@ -100,7 +101,9 @@ def parse_request(data: bytes) -> SipRequest | None:
 
 def split_commas(value: str) -> list[str]:
     """Values of a header that lists several (Via, Require), split on commas outside quotes and <>."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in value:
         if char == '"':
             quoted = not quoted
@@ -247,10 +250,8 @@ class DatabaseThreads:
         barrier = threading.Barrier(self.workers)
 
         def close_connection() -> None:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=2)  # one task per thread
-            except threading.BrokenBarrierError:
-                pass
             connections.close_all()
 
         wait_futures([self.executor.submit(close_connection) for _ in range(self.workers)], timeout=10)

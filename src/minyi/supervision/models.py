@@ -92,6 +92,7 @@ class SupervisionOrder(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="order_status_due"),
             models.Index(fields=["unit", "status"], name="order_unit_status"),
+            models.Index(fields=["opened_at"], name="order_opened_at"),
         ]
 
     def __str__(self) -> str:

@@ -415,8 +415,8 @@ def file_response(item: Attachment) -> FileResponse:
 
 @require_GET
 def track_file(request: HttpRequest, number: str, token: str) -> HttpResponseBase:
-    """A file of a published reply (or the requester's own upload), to the visitor who proved
-    access to the ticket with its number and code."""
+    """A public file of a published reply, to the visitor who proved access to the ticket
+    with its number and code."""
     try:
         ticket, _code = _tracked_ticket(request, number)
     except RateLimited as exc:
@@ -424,11 +424,9 @@ def track_file(request: HttpRequest, number: str, token: str) -> HttpResponseBas
     if ticket is None:
         return _track_lookup_again(request, number)
     into = followed(ticket)
-    item = (
-        Attachment.objects.filter(token=token, public=True)
-        .filter(Q(reply__ticket=into, reply__state=ReplyState.PUBLISHED) | Q(ticket=ticket, reply=None))
-        .first()
-    )
+    item = Attachment.objects.filter(
+        token=token, public=True, reply__ticket=into, reply__state=ReplyState.PUBLISHED
+    ).first()
     if item is None:
         raise Http404
     return file_response(item)

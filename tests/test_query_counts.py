@@ -1,0 +1,94 @@
+"""Hot pages and API calls read a fixed number of queries, whatever the number of tickets,
+events and replies (no N+1). Each check measures the call with few and with many rows and
+requires the same count, below a ceiling."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from minyi.tickets import actions
+
+
+def count(call) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = call()
+    assert response.status_code == 200, getattr(response, "content", b"")[:300]
+    return len(ctx.captured_queries)
+
+
+def grow(new_ticket, actors, n: int, status: str = "in_progress") -> list:
+    return [new_ticket(status) for _ in range(n)]
+
+
+@pytest.fixture
+def handler_client(client, users):
+    client.force_login(users["handler"])
+    return client
+
+
+def test_the_worklist_api_does_not_grow_with_tickets(api, new_ticket, actors):
+    grow(new_ticket, actors, 2)
+    api("get", "/api/v1/tickets", "handler")  # token fetched outside the measure
+    few = count(lambda: api("get", "/api/v1/tickets", "handler", {"ordering": "time_left"}))
+    grow(new_ticket, actors, 12)
+    many = count(lambda: api("get", "/api/v1/tickets", "handler", {"ordering": "time_left"}))
+    assert few == many <= 8
+
+
+def test_a_ticket_does_not_grow_with_its_replies_and_timeline(api, new_ticket, actors):
+    from minyi.feedback.actions import review
+
+    once = new_ticket("replied")
+    twice = new_ticket("replied")
+    actions.rate(actors["agent"], twice.pk, rating="dissatisfied")
+    review(actors["supervisor"], twice.pk, decision="redo", explanation="诉求合理")
+    actions.reply(actors["leader"], twice.pk, "经单位领导复查，电梯已于11月5日完成全面检修并通过验收。", outcome="resolved")
+    api("get", f"/api/v1/tickets/{once.pk}", "handler")
+    few = count(lambda: api("get", f"/api/v1/tickets/{once.pk}", "handler"))
+    many = count(lambda: api("get", f"/api/v1/tickets/{twice.pk}", "handler"))
+    assert few == many <= 40
+
+
+def test_the_timeline_api_is_one_query_for_the_events(api, new_ticket):
+    short = new_ticket("dispatched")
+    long = new_ticket("closed")
+    api("get", f"/api/v1/tickets/{short.pk}/events", "supervisor")
+    assert count(lambda: api("get", f"/api/v1/tickets/{short.pk}/events", "supervisor")) == count(
+        lambda: api("get", f"/api/v1/tickets/{long.pk}/events", "supervisor")
+    )
+
+
+def test_tracking_does_not_grow_with_the_timeline(api_client, new_ticket, actors):
+    from minyi.feedback.actions import review
+
+    short = new_ticket("replied")
+    long = new_ticket("replied")
+    actions.rate(actors["agent"], long.pk, rating="dissatisfied")
+    review(actors["supervisor"], long.pk, decision="redo", explanation="诉求合理")
+    actions.reply(actors["leader"], long.pk, "经单位领导复查，电梯已于11月5日完成全面检修并通过验收。", outcome="resolved")
+
+    def track(ticket):
+        return lambda: api_client.get(f"/api/v1/track/{ticket.number}", HTTP_X_ACCESS_CODE=ticket.access_code)
+
+    assert count(track(short)) == count(track(long)) <= 8
+
+
+def test_the_console_worklist_does_not_grow_with_tickets(handler_client, new_ticket, actors):
+    grow(new_ticket, actors, 2)
+    handler_client.get("/console/")
+    few = count(lambda: handler_client.get("/console/"))
+    grow(new_ticket, actors, 12)
+    many = count(lambda: handler_client.get("/console/"))
+    assert few == many <= 25
+
+
+def test_the_monthly_measures_are_a_few_aggregates(api, new_ticket, travel):
+    travel("2026-11-02T10:00")
+    api("get", "/api/v1/insights/kpis", "cityleader", {"month": "2026-11"})
+    few = count(lambda: api("get", "/api/v1/insights/kpis", "cityleader", {"month": "2026-11"}))
+    for _ in range(5):
+        new_ticket("closed")
+    many = count(lambda: api("get", "/api/v1/insights/kpis", "cityleader", {"month": "2026-11"}))
+    assert few == many <= 12
