@@ -269,6 +269,7 @@ PATHS = {
     "/api/v1/quality/screenings/{screening_id}/dismiss": {"post"},
     "/api/v1/tickets/{ticket_id}/reveal": {"post"},
     "/api/v1/privacy/reveals": {"get"},
+    "/api/v1/insights/kpis": {"get"},
     "/api/v1/track/{number}": {"get"},
     "/api/v1/track/{number}/rate": {"post"},
 }

@@ -202,6 +202,11 @@ MINYI_TRUST_X_FORWARDED_FOR = env_bool("MINYI_TRUST_X_FORWARDED_FOR")
 # A ticket is "due soon" within its last N working days.
 MINYI_DUE_SOON_WORKING_DAYS = int(os.environ.get("MINYI_DUE_SOON_WORKING_DAYS", "1"))
 
+# How long a process keeps reference data (categories, gazetteer, time-limit rules) and API
+# tokens' actors before reading them again (seconds).
+MINYI_REFERENCE_CACHE_SECONDS = float(os.environ.get("MINYI_REFERENCE_CACHE_SECONDS", "60"))
+MINYI_TOKEN_CACHE_SECONDS = float(os.environ.get("MINYI_TOKEN_CACHE_SECONDS", "30"))
+
 # How often a process re-reads whether holiday notices changed (seconds).
 MINYI_CALENDAR_RECHECK_SECONDS = int(os.environ.get("MINYI_CALENDAR_RECHECK_SECONDS", "60"))
 

@@ -22,6 +22,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 MINYI_PUBLIC_RATE_LIMIT = 1000
 # Each test has its own database state: never reuse a calendar read in another test.
 MINYI_CALENDAR_RECHECK_SECONDS = 0
+MINYI_REFERENCE_CACHE_SECONDS = 0
+MINYI_TOKEN_CACHE_SECONDS = 0
 # Tests serve static files from the apps' folders (no collectstatic, no manifest).
 STORAGES = {
     **STORAGES,  # noqa: F405

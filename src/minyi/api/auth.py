@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -28,15 +29,33 @@ def issue_token(user) -> tuple[str, dt.datetime]:
     return token, expires
 
 
+#: Per process: token digest → (read at, actor, token expiry). A deactivated user or a changed
+#: role takes effect within MINYI_TOKEN_CACHE_SECONDS; an expired token at once.
+_actors: dict[str, tuple[float, Actor, dt.datetime]] = {}
+
+
 def actor_from_token(token: str) -> Actor:
+    digest = _digest(token)
+    seconds = settings.MINYI_TOKEN_CACHE_SECONDS
+    now = clock.now()
+    if seconds > 0:
+        hit = _actors.get(digest)
+        if hit is not None and time.monotonic() - hit[0] < seconds and hit[2] > now:
+            return hit[1]
     row = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=_digest(token), expires_at__gt=clock.now(), user__is_active=True)
+        .filter(key_hash=digest, expires_at__gt=now, user__is_active=True)
         .first()
     )
     if row is None:
+        _actors.pop(digest, None)
         raise NotAuthenticated("The token is invalid or has expired.", "invalid_token")
-    return actor_for_user(row.user)
+    actor = actor_for_user(row.user)
+    if seconds > 0:
+        if len(_actors) > 10_000:
+            _actors.clear()
+        _actors[digest] = (time.monotonic(), actor, row.expires_at)
+    return actor
 
 
 def request_actor(request: HttpRequest) -> Actor:

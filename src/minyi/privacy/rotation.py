@@ -20,9 +20,13 @@ BATCH = 1000
 
 def encrypted_columns() -> Iterator[tuple[type[Model], list[str]]]:
     for model in apps.get_models():
-        names = [f.name for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
         if names:
             yield model, names
+
+
+def _column(model: type[Model], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
 
 
 def key_ids() -> Counter[str]:
@@ -31,11 +35,11 @@ def key_ids() -> Counter[str]:
     for model, names in encrypted_columns():
         table = connection.ops.quote_name(model._meta.db_table)
         for name in names:
-            column = connection.ops.quote_name(model._meta.get_field(name).column)
+            column = _column(model, name)
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {column} FROM {table} WHERE {column} <> ''")  # noqa: S608
-                for (raw,) in cursor.fetchall():
-                    counts[key_id(raw) or "plain"] += 1
+                while rows := cursor.fetchmany(10_000):
+                    counts.update(key_id(raw) or "plain" for (raw,) in rows)
     return counts
 
 
@@ -45,10 +49,10 @@ def rotate(*, rehash: bool = True) -> dict[str, int]:
     done: dict[str, int] = {}
     for model, names in encrypted_columns():
         table = connection.ops.quote_name(model._meta.db_table)
-        pk = connection.ops.quote_name(model._meta.pk.column)
+        pk = _column(model, model._meta.pk.name)
         conditions = " OR ".join(
             f"({c} <> '' AND {c} NOT LIKE %s)"
-            for c in (connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
+            for c in (_column(model, n) for n in names)
         )
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {pk} FROM {table} WHERE {conditions}", [f"v1${current}$%"] * len(names))  # noqa: S608

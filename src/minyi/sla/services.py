@@ -77,12 +77,18 @@ def policy_for(request_type: str, category: Category | None) -> tuple[int, int]:
     while node is not None:
         chain.append(node.pk)
         node = node.parent
-    rules = {
-        rule.category_id: rule
-        for rule in TimeLimitPolicy.objects.filter(request_type=request_type).filter(
-            Q(category_id__in=chain) | Q(category=None)
-        )
-    }
+    if settings.MINYI_REFERENCE_CACHE_SECONDS > 0:
+        from minyi.org.reference import snapshot  # the snapshot reads sla's rules: imported late
+
+        wanted = {*chain, None}
+        rules = {r.category_id: r for r in snapshot().policies.get(request_type, []) if r.category_id in wanted}
+    else:
+        rules = {
+            rule.category_id: rule
+            for rule in TimeLimitPolicy.objects.filter(request_type=request_type).filter(
+                Q(category_id__in=chain) | Q(category=None)
+            )
+        }
     for key in [*chain, None]:
         if key in rules:
             return rules[key].working_days, rules[key].urgent_hours

@@ -8,7 +8,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection
 
 #: No 0/O, 1/I/L: the code is read out over the phone and typed on a phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -36,10 +36,14 @@ def next_number(day: dt.date) -> str:
     """The next readable ticket number of `day`; call inside a transaction (the row stays locked)."""
     from minyi.tickets.models import DailySequence
 
-    updated = DailySequence.objects.filter(day=day).update(last=F("last") + 1)
-    if not updated:
-        _, created = DailySequence.objects.get_or_create(day=day, defaults={"last": 1})
-        if not created:
-            DailySequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = DailySequence.objects.values_list("last", flat=True).get(day=day)
+    table = connection.ops.quote_name(DailySequence._meta.db_table)
+    # One statement (PostgreSQL and SQLite ≥ 3.35): the day's row is created or counted up and
+    # its new value returned; the row stays locked until the caller's transaction ends.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (a quoted table name)
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        last = cursor.fetchone()[0]
     return f"{day:%Y%m%d}-{last:06d}"

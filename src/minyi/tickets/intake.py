@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from minyi.core.errors import InvalidInput
+from minyi.org import reference
 from minyi.org.models import Category, Region
 from minyi.privacy.policy import id_number_valid
 from minyi.tickets.choices import Channel, RequesterKind, RequestType
@@ -159,11 +160,19 @@ def _bool(data: dict[str, Any], name: str) -> bool:
     return bool(value)
 
 
+def _category(pk: int) -> Category | None:
+    if settings.MINYI_REFERENCE_CACHE_SECONDS > 0:
+        return reference.snapshot().category(pk)
+    return Category.objects.filter(pk=pk, active=True).first()
+
+
 def find_region(value: Any, kind: str, parent: Region | None = None) -> Region | None:
     """The district or street (`kind`) given by code, name or id; within `parent` when given."""
     value = "" if value is None else str(value).strip()
     if not value:
         return None
+    if settings.MINYI_REFERENCE_CACHE_SECONDS > 0:
+        return reference.snapshot().region(value, kind, parent)
     regions = Region.objects.filter(kind=kind)
     if parent is not None:
         regions = regions.filter(parent=parent)
@@ -199,7 +208,7 @@ def clean_submission(data: dict[str, Any], files: list[Any], *, channel: str) ->
 
     category_id = data.get("category_id")
     try:
-        category = Category.objects.filter(pk=int(category_id), active=True).first() if category_id not in (None, "") else None
+        category = _category(int(category_id)) if category_id not in (None, "") else None
     except (TypeError, ValueError):
         category = None
     if category is None:

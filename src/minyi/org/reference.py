@@ -1,0 +1,74 @@
+"""Reference data read on every intake (categories with their parents, the gazetteer, the
+time-limit rules), kept per process and re-read at most every MINYI_REFERENCE_CACHE_SECONDS
+(0 in tests: always read). Administrators' edits reach every process within that time.
+The objects are shared: read them, never change them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from minyi.org.models import Category, Region
+
+
+@dataclass
+class Snapshot:
+    categories: dict[int, Category] = field(default_factory=dict)
+    regions: dict[tuple[str, str], Region] = field(default_factory=dict)  # (kind, code or name) → region
+    region_ids: dict[int, Region] = field(default_factory=dict)
+    policies: dict[str, list[Any]] = field(default_factory=dict)  # request type → TimeLimitPolicy rows
+
+    def category(self, pk: int) -> Category | None:
+        found = self.categories.get(pk)
+        return found if found is not None and found.active else None
+
+    def region(self, value: str, kind: str, parent: Region | None = None) -> Region | None:
+        found = self.regions.get((kind, value)) or self.regions.get((kind, "name:" + value))
+        if found is None and value.isdigit():
+            found = self.region_ids.get(int(value))
+            found = found if found is not None and found.kind == kind else None
+        if found is not None and parent is not None and found.parent_id != parent.pk:
+            # Names repeat across districts: look for the one under `parent`.
+            found = self.regions.get((kind, f"name:{value}@{parent.pk}"))
+        return found
+
+
+_memo: dict[str, Any] = {"at": -1e9, "snapshot": None}
+
+
+def _load() -> Snapshot:
+    from minyi.sla.models import TimeLimitPolicy
+
+    snap = Snapshot()
+    snap.categories = {c.pk: c for c in Category.objects.all()}
+    for node in snap.categories.values():  # link parents in memory: no query per ancestor
+        if node.parent_id is not None:
+            node._state.fields_cache["parent"] = snap.categories.get(node.parent_id)
+        else:
+            node._state.fields_cache["parent"] = None
+    for region in Region.objects.all():
+        snap.region_ids[region.pk] = region
+        snap.regions[(region.kind, region.code)] = region
+        snap.regions.setdefault((region.kind, "name:" + region.name), region)
+        snap.regions[(region.kind, f"name:{region.name}@{region.parent_id}")] = region
+        snap.regions[(region.kind, f"name:{region.code}@{region.parent_id}")] = region
+    for rule in TimeLimitPolicy.objects.all():
+        snap.policies.setdefault(rule.request_type, []).append(rule)
+    return snap
+
+
+def snapshot() -> Snapshot:
+    seconds = settings.MINYI_REFERENCE_CACHE_SECONDS
+    if seconds <= 0:
+        return _load()
+    now = time.monotonic()
+    if _memo["snapshot"] is None or now - _memo["at"] > seconds:
+        _memo["snapshot"], _memo["at"] = _load(), now
+    return _memo["snapshot"]
+
+
+def invalidate() -> None:
+    _memo["snapshot"] = None
