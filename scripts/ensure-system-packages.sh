@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What the tests need from Debian: Chromium and a CJK font for the browser tests, gettext for
-# the check that every UI string is translated. Installed where we can (root with apt-get);
+# the check that every UI string is translated, SIPp for the SIP redirect server's tests (Debian
+# ships /usr/bin/sipp in the package `sip-tester`). Installed where we can (root with apt-get);
 # elsewhere those tests skip with a message (and fail under CI=true).
 set -u
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 command -v xgettext >/dev/null || missing+=(gettext)
+[ -x /usr/bin/sipp ] || missing+=(sip-tester)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then

@@ -272,6 +272,9 @@ PATHS = {
     "/api/v1/insights/kpis": {"get"},
     "/api/v1/track/{number}": {"get"},
     "/api/v1/track/{number}/rate": {"post"},
+    "/api/v1/calls/tickets/{ticket_id}/bind": {"post"},
+    "/api/v1/calls/tickets/{ticket_id}": {"get"},
+    "/api/v1/calls/callback": {"post"},
 }
 
 

@@ -138,8 +138,21 @@ def _free_number(a: str, b: str, now: dt.datetime) -> VirtualNumber:
 
 
 def _staff_actor(user, role: str) -> Actor:
-    label = StaffProfile.objects.filter(user=user).values_list("display_name", flat=True).first()
+    try:
+        label = user.staff_profile.display_name
+    except StaffProfile.DoesNotExist:
+        label = ""
     return Actor(user=user, roles=frozenset({role}), label=label or user.get_username())
+
+
+def _event_ticket(ticket_id: int) -> Ticket:
+    """What a timeline event needs of its ticket; the requester's sealed fields stay unopened."""
+    return Ticket.objects.only("id", "number", "status", "lead_unit_id").get(pk=ticket_id)
+
+
+def _bindings():
+    """Bindings with their handler (and label) and unit, for events."""
+    return Binding.objects.select_related("handler__staff_profile", "unit")
 
 
 def _end(
@@ -150,7 +163,7 @@ def _end(
     binding.ended_at = now
     binding.end_reason = reason
     binding.save(update_fields=["active", "ended_at", "end_reason"])
-    ticket = ticket or binding.ticket
+    ticket = ticket or _event_ticket(binding.ticket_id)
     record_event(
         ticket, "call_unbound", actor, role, from_status=ticket.status, unit=binding.unit, public=False,
         data={"binding": binding.pk, "reason": reason},
@@ -170,19 +183,17 @@ def _sweep(now: dt.datetime, rows, accept: Callable[[str], bool]) -> int:
         if reason is None or not accept(reason):
             continue
         with transaction.atomic():
-            binding = (
-                Binding.objects.select_for_update(of=("self",)).select_related("ticket", "unit")
-                .filter(pk=pk, active=True).first()
-            )
+            binding = Binding.objects.select_for_update().select_related("unit").filter(pk=pk, active=True).first()
             if binding is None:  # ended meanwhile (another worker, or the handler re-binding)
                 continue
+            ticket = _event_ticket(binding.ticket_id)
             reason = end_reason(
-                status=binding.ticket.status, lead_unit_id=binding.ticket.lead_unit_id, unit_id=binding.unit_id,
+                status=ticket.status, lead_unit_id=ticket.lead_unit_id, unit_id=binding.unit_id,
                 expires_at=binding.expires_at, now=now,
             )
             if reason is None or not accept(reason):
                 continue
-            _end(binding, reason, now, actor, SYSTEM)
+            _end(binding, reason, now, actor, SYSTEM, ticket=ticket)
             ended += 1
     return ended
 
@@ -245,18 +256,19 @@ def record_call_start(found: Route, call_id: str, now: dt.datetime | None = None
         return None
     now = now or clock.now()
     ref = call_ref(call_id)
-    binding = Binding.objects.select_related("ticket", "handler", "unit").filter(pk=found.binding_id).first()
+    binding = _bindings().filter(pk=found.binding_id).first()
     if binding is None:
         return None
+    ticket = _event_ticket(binding.ticket_id)
     actor, role, caller_role = _caller(binding, found.direction)
     try:
         with transaction.atomic():
             record = CallRecord.objects.create(
-                binding=binding, ticket=binding.ticket, direction=found.direction, caller_role=caller_role,
+                binding=binding, ticket=ticket, direction=found.direction, caller_role=caller_role,
                 call_ref=ref, started_at=now,
             )
             record_event(
-                binding.ticket, "call_started", actor, role, from_status=binding.ticket.status, unit=binding.unit,
+                ticket, "call_started", actor, role, from_status=ticket.status, unit=binding.unit,
                 public=False, data={"call": record.pk, "direction": found.direction, "caller": caller_role},
             )
     except IntegrityError:  # this call id is recorded already
@@ -304,7 +316,7 @@ def _clean(report: CallReport) -> tuple[dt.datetime | None, int, str]:
 
 
 def _binding_for(report: CallReport) -> Binding:
-    bindings = Binding.objects.select_related("ticket", "handler", "unit")
+    bindings = _bindings()
     caller = normalise_number(report.caller)
     if report.binding_ref:
         found = bindings.filter(provider_ref=report.binding_ref[:64]).exclude(provider_ref="").first()
@@ -359,10 +371,7 @@ def record_call(report: CallReport) -> tuple[CallRecord, bool]:
     answered, duration, result = _clean(report)
     ref = call_ref(report.call_id)
     with transaction.atomic():
-        record = (
-            CallRecord.objects.select_for_update(of=("self",))
-            .select_related("binding__handler", "binding__unit", "ticket").filter(call_ref=ref).first()
-        )
+        record = CallRecord.objects.select_for_update().filter(call_ref=ref).first()
         if record is not None:
             if record.ended_at is not None:
                 return record, False
@@ -372,11 +381,13 @@ def record_call(report: CallReport) -> tuple[CallRecord, bool]:
             try:
                 with transaction.atomic():
                     record = CallRecord.objects.create(
-                        binding=binding, ticket=binding.ticket, direction=direction,
+                        binding=binding, ticket_id=binding.ticket_id, direction=direction,
                         caller_role=_caller(binding, direction)[2], call_ref=ref, started_at=report.started_at,
                     )
             except IntegrityError:  # the same call reported twice at once: the other one records it
                 return CallRecord.objects.get(call_ref=ref), False
+        record.binding = _bindings().get(pk=record.binding_id)
+        record.ticket = _event_ticket(record.ticket_id)
         record.answered_at = answered
         record.ended_at = report.ended_at
         record.duration_seconds = duration

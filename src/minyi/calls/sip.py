@@ -16,7 +16,8 @@ gets the same response (same To tag), a final response to an INVITE is retransmi
 until the ACK arrives or 32 s pass (timer H). Requests from addresses outside
 MINYI_SIP_ALLOWED_PEERS are dropped unanswered, so strangers cannot ask which numbers are bound.
 The database is read in a small pool of threads (`asyncio` stays responsive); the call's start
-is recorded after the answer is sent. Logs carry binding ids and statuses, never numbers.
+is recorded after the answer is sent, in one writer thread of its own, so writes neither wait
+for each other in the database nor hold up lookups. Logs carry binding ids and statuses, never numbers.
 
 `minyi sip --host 127.0.0.1 --port 5060` runs it (`make run` starts it beside the web server).
 """
@@ -38,7 +39,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 from minyi.calls import conf
 from minyi.calls.routing import REDIRECT, Route
@@ -235,14 +236,29 @@ class DatabaseThreads:
     """A few threads for the ORM (Django's database calls are synchronous), each keeping its
     connection between calls; `close` closes every thread's connection."""
 
+    #: How often a thread lets Django replace an old or unhealthy connection (seconds). Between
+    #: checks the connection is reused even where CONN_MAX_AGE is 0 (SQLite): reconnecting for
+    #: every INVITE would cost more than the lookup.
+    RECHECK = 10.0
+
     def __init__(self, workers: int = 4):
         self.workers = workers
         self.executor = ThreadPoolExecutor(workers, thread_name_prefix="minyi-sip-db")
+        self.local = threading.local()
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
         def run() -> Any:
-            close_old_connections()  # reuse a healthy connection, replace an old or broken one
-            return fn(*args)
+            now = time.monotonic()
+            if now - getattr(self.local, "checked", -self.RECHECK) >= self.RECHECK:
+                close_old_connections()
+                self.local.checked = now
+            try:
+                return fn(*args)
+            except (OperationalError, InterfaceError):
+                # A connection lost meanwhile (the database restarted): once more on a new one.
+                # Both the lookup and the recording of a call's start are safe to repeat.
+                connections.close_all()
+                return fn(*args)
 
         return asyncio.get_running_loop().run_in_executor(self.executor, run)
 
@@ -265,10 +281,12 @@ class SipRedirectProtocol(asyncio.DatagramProtocol):
         record: Callable[[Route, str], Any],
         *,
         database: DatabaseThreads,
+        writer: DatabaseThreads | None = None,
         gateway: str = "",
         allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = None,
     ):
         self.resolve, self.record, self.database = resolve, record, database
+        self.writer = writer or database
         self.gateway = gateway
         self.allowed = allowed if allowed is not None else conf.sip_allowed_peers()
         self.transactions: dict[tuple[str, ...], Transaction] = {}
@@ -386,7 +404,7 @@ class SipRedirectProtocol(asyncio.DatagramProtocol):
         )
         if status == REDIRECT and found is not None:
             try:
-                await self.database.call(self.record, found, request.get("call-id"))
+                await self.writer.call(self.record, found, request.get("call-id"))
             except Exception:
                 log.exception("SIP: recording the call's start failed (binding %s)", found.binding_id)
 
@@ -407,9 +425,10 @@ class SipRedirectServer:
 
         self.host, self.port = host, port
         self.database = DatabaseThreads(workers)
+        self.writer = DatabaseThreads(1)
         self.protocol = SipRedirectProtocol(
             resolve or actions.resolve, record or actions.record_call_start, database=self.database,
-            gateway=conf.sip_gateway() if gateway is None else gateway, allowed=allowed,
+            writer=self.writer, gateway=conf.sip_gateway() if gateway is None else gateway, allowed=allowed,
         )
         self.transport: asyncio.DatagramTransport | None = None
 
@@ -430,7 +449,9 @@ class SipRedirectServer:
                 txn.timer.cancel()
         if self.transport is not None:
             self.transport.close()
-        await asyncio.get_running_loop().run_in_executor(None, self.database.close)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.database.close)
+        await loop.run_in_executor(None, self.writer.close)
 
 
 class ServerThread:

@@ -74,7 +74,7 @@ def record_event(
         public=public,
         created_at=clock.now(),
     )
-    transaction.on_commit(lambda: notify.event_committed(event.pk))
+    transaction.on_commit(lambda: notify.event_committed(event.pk, kind))
     return event
 
 

@@ -78,6 +78,12 @@ def deliver(event_id: int) -> int:
     return len(user_ids)
 
 
-def event_committed(event_id: int) -> None:
+#: Every kind `recipients` may name someone for; other events enqueue nothing (most intake).
+NOTIFYING_KINDS = SUPERVISOR_KINDS | UNIT_KINDS | {"dispatch", "return", "rate", "reply", "review"}
+
+
+def event_committed(event_id: int, kind: str = "") -> None:
     """Called by the actions after their transaction commits."""
+    if kind and kind not in NOTIFYING_KINDS:
+        return
     deliver(event_id)
