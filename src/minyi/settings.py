@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "minyi.dispatch",
     "minyi.web",
     "minyi.assist",
+    "minyi.generate",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,16 @@ MINYI_QUALITY_RESCAN_DAYS = int(os.environ.get("MINYI_QUALITY_RESCAN_DAYS", "30"
 # hints. An undated promise alone is a hint by default: on the teddy2020 replies it fires on
 # about 39% of them, which would drown the queue (docs/quality-screening.md).
 MINYI_QUALITY_FLAG_CODES = env_list("MINYI_QUALITY_FLAG_CODES", "irrelevant,perfunctory,pasted")
+
+# Virtual numbers (云呼, docs/adr/0009-virtual-numbers.md); minyi.calls.conf documents each.
+MINYI_CALL_BINDING_MINUTES = int(os.environ.get("MINYI_CALL_BINDING_MINUTES", "30"))
+MINYI_SIP_GATEWAY = os.environ.get("MINYI_SIP_GATEWAY", "")
+MINYI_SIP_ALLOWED_PEERS = os.environ.get("MINYI_SIP_ALLOWED_PEERS", "127.0.0.0/8,::1")
+MINYI_CALL_CALLBACK_SECRET = os.environ.get("MINYI_CALL_CALLBACK_SECRET", "")
+MINYI_AXB_CARRIER = os.environ.get("MINYI_AXB_CARRIER", "carrier")
+MINYI_AXB_URL = os.environ.get("MINYI_AXB_URL", "")
+MINYI_AXB_TOKEN = os.environ.get("MINYI_AXB_TOKEN", "")
+MINYI_AXB_TIMEOUT = float(os.environ.get("MINYI_AXB_TIMEOUT", "5"))
 
 # The requester's way back in: after this many wrong access codes for one ticket number within
 # the window, the number is locked for the window (even with the right code).

@@ -29,13 +29,15 @@ def clean_number(value: str) -> str:
 
 
 def parse_numbers(text: str) -> list[str]:
-    """Numbers one per line (or separated by commas or spaces); ``first-last`` is a range of
-    numbers of the same length, e.g. ``075512340000-075512340099``."""
+    """Numbers one per line (or separated by commas); ``first-last`` is a range of numbers of the
+    same length, e.g. ``075512340000-075512340099`` (``0755-1234 0000`` is one number)."""
     found: list[str] = []
-    for item in text.replace(",", " ").split():
-        first, sep, last = item.partition("-")
-        if sep and last and first.isdigit() and last.isdigit():
-            if len(first) != len(last) or int(last) < int(first):
+    for item in (part.strip() for line in text.splitlines() for part in line.split(",")):
+        if not item:
+            continue
+        first, sep, last = (p.strip() for p in item.partition("-"))
+        if sep and first.isdigit() and last.isdigit() and len(first) == len(last) >= 5:
+            if int(last) < int(first):
                 raise forms.ValidationError(_("“%(item)s” is not a range of numbers of one length.") % {"item": item})
             if int(last) - int(first) + 1 + len(found) > BULK_MAX:
                 raise forms.ValidationError(_("At most %(n)d numbers at a time.") % {"n": BULK_MAX})

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minyi.calls.numbers import mask_number
 from minyi.org.models import Unit
+from minyi.privacy.fields import EncryptedTextField
 from minyi.tickets.models import Ticket
 
 LOCAL = "local"
@@ -48,7 +49,7 @@ class HandlerLine(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_line", verbose_name=_("user"),
     )
     # Plain for now; the encryption of personal fields (minyi.privacy) will take it over.
-    phone = models.CharField(_("phone"), max_length=20)
+    phone = EncryptedTextField(_("phone"))  # sealed at rest (ADR 10)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -84,11 +85,10 @@ class Binding(models.Model):
         Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"),
         help_text=_("The lead unit when bound; the binding ends if the ticket goes to another unit."),
     )
-    # A (the requester) and B (the handler), digits in national form. Plain CharFields for now:
-    # the encryption of personal fields (minyi.privacy) will switch them. Nothing filters on them
-    # in SQL (routing and the AXB rule compare them in Python), so sealing them changes no query.
-    party_a = models.CharField(_("requester's number (A)"), max_length=20)
-    party_b = models.CharField(_("handler's number (B)"), max_length=20)
+    # A (the requester) and B (the handler), digits in national form, sealed at rest (ADR 10).
+    # Nothing filters on them in SQL: routing and the AXB rule compare them in Python.
+    party_a = EncryptedTextField(_("requester's number (A)"))
+    party_b = EncryptedTextField(_("handler's number (B)"))
     provider = models.CharField(_("provider"), max_length=32, default=LOCAL)
     provider_ref = models.CharField(
         _("provider's reference"), max_length=64, blank=True, help_text=_("The carrier's binding id, if any."),

@@ -230,6 +230,7 @@ class Transaction:
     cancelled: bool = False
     acked: bool = False
     timer: asyncio.TimerHandle | None = None
+    until: float = 0.0  # the loop time when the transaction ends (timer H): no more retransmissions
 
 
 class DatabaseThreads:
@@ -314,21 +315,28 @@ class SipRedirectProtocol(asyncio.DatagramProtocol):
                 headers: list[tuple[str, str]] | None = None) -> None:
         """Send a final response and keep it for retransmissions (and, for an INVITE, resend it
         until the ACK comes)."""
-        txn = self.transactions.setdefault(key + (request.method,), Transaction())
+        name = key + (request.method,)
+        txn = self.transactions.setdefault(name, Transaction())
         txn.response = build_response(request, status, to_tag=secrets.token_hex(6), source=addr, headers=headers)
         txn.addr = addr
         self._send(txn.response, addr)
         loop = asyncio.get_running_loop()
-        loop.call_later(TIMER_H, self.transactions.pop, key + (request.method,), None)
+        txn.until = loop.time() + TIMER_H
+        loop.call_later(TIMER_H, self._forget, name, txn)
         if request.method == "INVITE":
             txn.timer = loop.call_later(T1, self._retransmit, txn, T1)
 
+    def _forget(self, name: tuple[str, ...], txn: Transaction) -> None:
+        if self.transactions.get(name) is txn:
+            del self.transactions[name]
+
     def _retransmit(self, txn: Transaction, interval: float) -> None:
-        if txn.acked or txn.response is None or txn.addr is None:
+        loop = asyncio.get_running_loop()
+        if txn.acked or txn.response is None or txn.addr is None or loop.time() >= txn.until:
             return
         self._send(txn.response, txn.addr)
         interval = min(interval * 2, T2)
-        txn.timer = asyncio.get_running_loop().call_later(interval, self._retransmit, txn, interval)
+        txn.timer = loop.call_later(interval, self._retransmit, txn, interval)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
         addr = (addr[0], addr[1])
@@ -354,8 +362,10 @@ class SipRedirectProtocol(asyncio.DatagramProtocol):
         if not well_formed(request):
             self._answer(key, request, 400, addr)
         elif request.method == "INVITE":
-            self.transactions[key + ("INVITE",)] = Transaction(addr=addr)
-            task = asyncio.get_running_loop().create_task(self._invite(key, request, addr))
+            pending = self.transactions[key + ("INVITE",)] = Transaction(addr=addr)
+            loop = asyncio.get_running_loop()
+            loop.call_later(TIMER_H, self._forget, key + ("INVITE",), pending)  # should the task die
+            task = loop.create_task(self._invite(key, request, addr))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         elif request.method == "OPTIONS":

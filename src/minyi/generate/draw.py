@@ -13,7 +13,7 @@ before it is rendered (tickets still open at "now" use fewer, leaving a few unus
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +37,7 @@ EMAIL_POOL = 20_000
 COMPANY_POOL = 20_000
 
 
-def _shares(weights: dict[str, float], order: tuple[str, ...]) -> np.ndarray:
+def _shares(weights: Mapping[str, float], order: tuple[str, ...]) -> np.ndarray:
     values = np.array([weights.get(key, 0) for key in order], dtype=float)
     return values / values.sum()
 

@@ -64,7 +64,7 @@ LATE_SHARE = 0.0041
 #: "转派工单的平均办理时长…压缩到5天": the reply comes after a fraction of the time left
 #: (office time from signing to the deadline) drawn from Beta(a, b); a, b give ~5 days from
 #: dispatch to reply on the default mix (measured in tests and the benchmark).
-REPLY_FRACTION_BETA = (1.15, 2.7)
+REPLY_FRACTION_BETA = (1.15, 2.8)
 #: Applications for more time (延期), of signed help, complaint and report tickets (not urgent).
 EXTENSION_SHARE = 0.03
 EXTENSION_REFUSED_SHARE = 0.15

@@ -20,8 +20,8 @@ from minyi.org.demo import loader, people, regions
 from minyi.org.models import Category, Region, Role, StaffProfile, Unit
 from minyi.sla import services
 from minyi.sla.models import ExtensionReason
-from minyi.supervision.models import SupervisionLevel, SupervisionOrder
 from minyi.supervision.actions import close_reason
+from minyi.supervision.models import SupervisionLevel, SupervisionOrder
 from minyi.tickets.choices import Status
 from minyi.tickets.models import ReplyOutcome, ReturnReason
 

@@ -262,7 +262,8 @@ class Renderer:
             else:
                 due, due_prov = deadline(t0, limit)
             status = "submitted"
-            lead = unit_name = NULL
+            lead: Any = NULL
+            unit_name = NULL
             dispatched_at = signed_at = sign_due = return_due = assist_due = unit_due = NULL
             signed_late = NULL
             unit_prov = False
@@ -542,10 +543,10 @@ class Renderer:
 
             # The ticket as it stands at "now".
             anonymous = a["anonymous"][i]
-            name = pools.names[a["name"][i]] if a["name"][i] >= 0 else ""
-            phone, phone_hash = pools.phones[a["phone"][i]] if a["phone"][i] >= 0 else ("", "")
-            email = pools.emails[a["email"][i]] if a["email"][i] >= 0 else ""
-            company, credit = pools.companies[a["company"][i]] if enterprise else ("", "")
+            name = pools.names[a["name"][i] % len(pools.names)] if a["name"][i] >= 0 else ""
+            phone, phone_hash = pools.phones[a["phone"][i] % len(pools.phones)] if a["phone"][i] >= 0 else ("", "")
+            email = pools.emails[a["email"][i] % len(pools.emails)] if a["email"][i] >= 0 else ""
+            company, credit = pools.companies[a["company"][i] % len(pools.companies)] if enterprise else ("", "")
             located = channel in ("app", "miniprogram") and address
             tickets.append(
                 f"{tid}\t{clock.number(a['day'][i], a['seq'][i])}\t{channel}\t{status}\t{'t' if anonymous else 'f'}\t"

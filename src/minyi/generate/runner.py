@@ -16,7 +16,7 @@ import os
 import queue
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,54 +88,87 @@ def _worker(tasks: Any, results: Any) -> None:
                     store.write_postgres(cursor, layout, out)
                 conn.commit()
                 results.put(("done", chunk.size, counts, rendered - began, time.perf_counter() - rendered))
+        results.put(("exit",))
     except BaseException:  # noqa: BLE001 - reported to the main process, which stops the run
         results.put(("error", traceback.format_exc()))
+
+
+@dataclass
+class Prepared:
+    """Everything a run needs before the first chunk: built once, shared with the workers."""
+
+    options: Options
+    seed: int
+    existing: int
+    now: int
+    first_day: int
+    counts: np.ndarray  # tickets per day
+    starts: list[int]  # per day, the last number used before
+    bases: list[int]  # per table, the first id
+    renderer: rows.Renderer
+    layout: dict[str, store.Layout]
+    rng: np.random.Generator
+    mix: draw.Mix
+
+    def chunks(self) -> Iterator[draw.Chunk]:
+        return draw.chunks(self.rng, self.mix, self.first_day, self.counts, np.asarray(self.starts),
+                           self.now, self.options.chunk, self.bases)
+
+
+def prepare(options: Options, *, reserve: bool = True) -> Prepared:
+    """The organisation, texts, reference data, calendar, and (with `reserve`) the numbers and
+    ids of the run. Without `reserve` nothing is written: chunks can be rendered in memory."""
+    postgres = connection.vendor == "postgresql"
+    reference.ensure_organisation()
+    existing = store.generated_count()
+    seed = options.seed + existing  # adding to generated tickets draws different ones
+    variants = texts.build_variants(options.seed, options.per_place, *_unit_names())
+    unit_codes = {v.unit for v in variants} | {v.wrong[0] for v in variants}
+    ref = reference.load(unit_codes, {(t.type, t.category) for t in texts.ALL_TEMPLATES})
+    now = worktime.from_datetime(options.now or dt.datetime.now(dt.UTC))
+    now_day = worktime.local_day(now)
+    first_day = now_day - max(options.days, 1) + 1
+    wt = worktime.WorkTime(services.current_calendar(), first_day - 10, now_day + 400,
+                           office_hours=ref.office_hours)
+    rng = np.random.default_rng(seed)
+    counts = draw.plan_days(rng, options.tickets, first_day, now_day, now, wt.is_working)
+    if reserve:
+        starts = store.reserve_numbers(first_day, counts.tolist())
+        bases = store.reserve_ids(options.tickets)
+    else:
+        starts, bases = [0] * len(counts), [1] * len(draw.TABLES)
+    # Pools of sealed personal data: as large as the run needs, up to the draw's ranges.
+    sizes = tuple(min(size, max(1000, options.tickets)) for size in
+                  (draw.NAME_POOL, draw.PHONE_POOL, draw.EMAIL_POOL, draw.COMPANY_POOL))
+    pools = rows.build_pools(options.seed, variants, sizes=sizes)  # type: ignore[arg-type]
+    clock = rows.Clock(first_day - 10, now_day + 400, utc_suffix="+00" if postgres else "")
+    renderer = rows.Renderer(ref, variants, pools, wt, clock, now, per_place=options.per_place)
+    return Prepared(options, seed, existing, now, first_day, counts, starts, bases, renderer,
+                    store.layouts(), rng, draw.Mix.build(options.per_place))
 
 
 def run(options: Options, report: Callable[[str], None] = print) -> Summary:
     summary = Summary()
     began = time.perf_counter()
     postgres = connection.vendor == "postgresql"
-    workers = options.workers if options.workers is not None else (2 if postgres else 0)
+    workers = options.workers if options.workers is not None else (default_workers() if postgres else 0)
     if workers and not postgres:
         raise ValueError("worker processes write with COPY: PostgreSQL only (SQLite writes in-process)")
     summary.workers = workers
 
-    # --- prepare: the organisation, texts, reference data, calendar --------------------------
     indexes = store.IndexSet() if postgres else None
     if indexes and indexes.pending():
         report("restoring indexes an interrupted run dropped…")
         indexes.restore()
-    reference.ensure_organisation()
-    existing = store.generated_count()
-    seed = options.seed + existing  # adding to generated tickets draws different ones
-    summary.seed = seed
-    variants = texts.build_variants(options.seed, options.per_place, *_unit_names())
-    unit_codes = {v.unit for v in variants} | {v.wrong[0] for v in variants}
-    template_keys = {(t.type, t.category) for t in texts.ALL_TEMPLATES}
-    ref = reference.load(unit_codes, template_keys)
-    now_moment = options.now or dt.datetime.now(dt.UTC)
-    now = worktime.from_datetime(now_moment)
-    now_day = worktime.local_day(now)
-    first_day = now_day - max(options.days, 1) + 1
-    summary.first_day, summary.last_day = worktime.to_date(first_day), worktime.to_date(now_day)
-    wt = worktime.WorkTime(services.current_calendar(), first_day - 10, now_day + 400,
-                           office_hours=ref.office_hours)
-    rng = np.random.default_rng(seed)
-    counts = draw.plan_days(rng, options.tickets, first_day, now_day, now, wt.is_working)
-    starts = store.reserve_numbers(first_day, counts.tolist())
-    bases = store.reserve_ids(options.tickets)
-    pools = rows.build_pools(options.seed, variants)
-    clock = rows.Clock(first_day - 10, now_day + 400, utc_suffix="+00" if postgres else "")
-    renderer = rows.Renderer(ref, variants, pools, wt, clock, now, per_place=options.per_place)
-    layout = store.layouts()
-    mix = draw.Mix.build(options.per_place)
-    plan = draw.chunks(rng, mix, first_day, counts, np.asarray(starts), now, options.chunk, bases)
+    prepared = prepare(options)
+    summary.seed = prepared.seed
+    summary.first_day = worktime.to_date(prepared.first_day)
+    summary.last_day = worktime.to_date(worktime.local_day(prepared.now))
     summary.seconds["prepare"] = time.perf_counter() - began
 
     drop = options.indexes == "drop" or (
         options.indexes == "auto" and postgres and options.tickets >= DROP_INDEXES_FROM
-        and options.tickets >= existing
+        and options.tickets >= _ticket_count()
     )
     if drop and indexes is not None:
         dropped = indexes.drop()
@@ -160,13 +193,14 @@ def run(options: Options, report: Callable[[str], None] = print) -> Summary:
 
     try:
         if workers:
-            summary.checks_off = _load_in_workers(plan, workers, renderer, layout, done)
+            summary.checks_off = _load_in_workers(prepared.chunks(), workers, prepared.renderer,
+                                                  prepared.layout, done)
         else:
-            for chunk in plan:
+            for chunk in prepared.chunks():
                 t0 = time.perf_counter()
-                out, row_counts = renderer.render(chunk)
+                out, row_counts = prepared.renderer.render(chunk)
                 t1 = time.perf_counter()
-                store.write(out, layout)
+                store.write(out, prepared.layout)
                 done(chunk.size, row_counts, t1 - t0, time.perf_counter() - t1)
     finally:
         if bar is not None:
@@ -186,6 +220,12 @@ def run(options: Options, report: Callable[[str], None] = print) -> Summary:
     summary.database_bytes = store.database_size()
     summary.table_bytes = store.table_sizes()
     return summary
+
+
+def _ticket_count() -> int:
+    from minyi.tickets.models import Ticket
+
+    return Ticket.objects.count()
 
 
 def _unit_names() -> tuple[dict[str, str], dict[str, str]]:
@@ -217,42 +257,43 @@ def _load_in_workers(plan: Any, workers: int, renderer: rows.Renderer, layout: d
     for proc in procs:
         proc.start()
     checks_off: list[bool] = []
+    exits = [0]
 
-    def drain(block: bool) -> None:
-        while True:
-            try:
-                message = results.get(timeout=0.5) if block else results.get_nowait()
-            except queue.Empty:
-                if block and not all(p.is_alive() for p in procs):
-                    raise RuntimeError("a worker process died") from None
-                return
-            if message[0] == "error":
-                raise RuntimeError(f"a worker failed:\n{message[1]}")
-            if message[0] == "ready":
-                checks_off.append(message[1])
-            else:
-                done(*message[1:])
-            block = False
+    def poll(timeout: float | None) -> bool:
+        """Handle one message; False when there was none."""
+        try:
+            message = results.get(timeout=timeout) if timeout else results.get_nowait()
+        except queue.Empty:
+            if sum(not p.is_alive() for p in procs) > exits[0]:
+                raise RuntimeError("a worker process died") from None
+            return False
+        if message[0] == "error":
+            raise RuntimeError(f"a worker failed:\n{message[1]}")
+        if message[0] == "ready":
+            checks_off.append(message[1])
+        elif message[0] == "exit":
+            exits[0] += 1
+        else:
+            done(*message[1:])
+        return True
 
     try:
         for chunk in plan:
             while True:
                 try:
-                    tasks.put(chunk, timeout=0.5)
+                    tasks.put(chunk, timeout=0.2)
                     break
                 except queue.Full:
-                    drain(block=False)
-                    if not all(p.is_alive() for p in procs):
-                        drain(block=False)
-                        raise RuntimeError("a worker process died") from None
-            drain(block=False)
+                    while poll(None):
+                        pass
+            while poll(None):
+                pass
         for _ in procs:
             tasks.put(None)
-        while any(p.is_alive() for p in procs):
-            drain(block=True)
-            for proc in procs:
-                proc.join(timeout=0.01)
-        drain(block=False)
+        while exits[0] < workers:
+            poll(0.5)
+        for proc in procs:
+            proc.join()
     finally:
         for proc in procs:
             if proc.is_alive():

@@ -48,10 +48,10 @@ class Layout:
     """How the rows of a table are written: its columns, and the defaults of columns the
     renderer does not know (a field added later with a default gets it)."""
 
-    def __init__(self, key: str, vendor: str) -> None:
+    def __init__(self, key: str) -> None:
         model = MODELS[key]
         self.key, self.table = key, model._meta.db_table
-        fields = {f.column: f for f in model._meta.concrete_fields}
+        fields = {str(f.column): f for f in model._meta.concrete_fields}
         known = COLUMNS[key]
         missing = [c for c in known if c not in fields]
         if missing:
@@ -60,7 +60,7 @@ class Layout:
         for f in extra:
             if not f.has_default() and not f.null:
                 raise RuntimeError(f"{self.table}.{f.column} has no default: the generator needs updating")
-        self.columns = (*known, *(f.column for f in extra))
+        self.columns = (*known, *(str(f.column) for f in extra))
         defaults = [f.get_default() for f in extra]
         self.tail = "".join("\t" + _copy_value(v) for v in defaults)
         self.tail_values = [_python_value(v) for v in defaults]
@@ -93,7 +93,7 @@ def _python_value(value: Any) -> Any:
 
 
 def layouts() -> dict[str, Layout]:
-    return {key: Layout(key, connection.vendor) for key in draw.TABLES}
+    return {key: Layout(key) for key in draw.TABLES}
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -327,8 +327,9 @@ def reset(report: Callable[[str], None] = print) -> int:
     total = Ticket.objects.count()
     if not generated:
         return 0
-    if generated == total and connection.vendor == "postgresql":
+    if generated == total and connection.vendor == "postgresql" and _truncate_is_exact():
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checks still pending in this transaction first
             cursor.execute(f"TRUNCATE {connection.ops.quote_name(Ticket._meta.db_table)} CASCADE")
             DailySequence.objects.all().delete()
         return generated
@@ -345,6 +346,37 @@ def reset(report: Callable[[str], None] = print) -> int:
     if generated == total:
         DailySequence.objects.all().delete()
     return generated
+
+
+def _truncate_is_exact() -> bool:
+    """Whether TRUNCATE … CASCADE of the tickets removes only what hangs on tickets: every
+    table it reaches cannot hold a row without a ticket (NOT NULL references, directly or
+    through another such table), and nothing that must outlive a ticket (a PROTECT relation,
+    e.g. the audit of reveals) refers to one."""
+    for related in Ticket._meta.related_objects:
+        model = related.related_model
+        if related.on_delete is models.PROTECT and model is not Ticket and model._default_manager.exists():
+            return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE reached(rel) AS (
+                SELECT %s::regclass
+                UNION
+                SELECT c.conrelid FROM pg_constraint c JOIN reached r ON c.confrelid = r.rel WHERE c.contype = 'f'
+            ), owned(rel) AS (  -- rows that cannot exist without a ticket (NOT NULL references)
+                SELECT %s::regclass
+                UNION
+                SELECT c.conrelid FROM pg_constraint c
+                JOIN owned o ON c.confrelid = o.rel
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+                WHERE c.contype = 'f' AND a.attnotnull
+            )
+            SELECT rel::text FROM reached EXCEPT SELECT rel::text FROM owned
+            """,
+            [Ticket._meta.db_table] * 2,
+        )
+        return not cursor.fetchall()
 
 
 def _delete(ids: Iterable[int]) -> None:

@@ -106,14 +106,14 @@ class WorkTime:
 
     def add_working_days(self, day: int, n: int) -> int:
         """The n-th working day after `day` (not counting `day`), n >= 1."""
-        return self.days[self.counts[self.index(day)] + n - 1]
+        return self.days[self.counts[self._i(day)] + n - 1]
 
     def working_days_between(self, start: int, end: int) -> int:
         return self.counts[self.index(end)] - self.counts[self.index(start)] if end > start else 0
 
     def deadline(self, received: int, working_days: int) -> tuple[int, bool]:
         """(deadline, provisional) of a limit counted from `received` (count_deadline's rule)."""
-        i = self.index(local_day(received))
+        i = self._i((received + LOCAL_OFFSET) // DAY)
         last = self.days[self.counts[i] + working_days - 1]
         return end_of_day(last), self.unknown_from[i] <= last
 
@@ -125,37 +125,41 @@ class WorkTime:
 
     # --- open time as running counts --------------------------------------------------------
 
-    def _worked_before(self, day: int) -> int:
-        """Working days strictly before `day`."""
-        i = self.index(day)
-        return self.counts[i] - (1 if self.working[i] else 0)
+    def _i(self, day: int) -> int:
+        i = day - self.first
+        if i < 0 or i >= len(self.counts):
+            self.index(day)  # raises the precise error
+        return i
 
     def dispatch_clock(self, moment: int) -> int:
         """Seconds of dispatch office time (09:00–18:00 on working days) before `moment`."""
-        day = local_day(moment)
-        length = self.dispatch_close - self.dispatch_open
-        seconds = self._worked_before(day) * length
-        if self.working[self.index(day)]:
-            tod = moment - day_start(day)
-            seconds += min(max(tod - self.dispatch_open, 0), length)
-        return seconds
+        day = (moment + LOCAL_OFFSET) // DAY
+        i = self._i(day)
+        opens, closes = self.dispatch_open, self.dispatch_close
+        if not self.working[i]:
+            return self.counts[i] * (closes - opens)
+        tod = moment + LOCAL_OFFSET - day * DAY
+        inside = 0 if tod <= opens else (tod if tod < closes else closes) - opens
+        return (self.counts[i] - 1) * (closes - opens) + inside
 
     def dispatch_at(self, clock: int) -> int:
         """The moment `clock` seconds of dispatch office time have passed (a period that ends
         exactly at closing time ends then, not at the next opening: `office_deadline`)."""
         length = self.dispatch_close - self.dispatch_open
         k, rest = divmod(max(clock, 1) - 1, length)
-        return day_start(self.days[k]) + self.dispatch_open + rest + 1
+        return self.days[k] * DAY - LOCAL_OFFSET + self.dispatch_open + rest + 1
 
     def office_clock(self, moment: int) -> int:
         """Seconds of the units' office time (OFFICE_SPANS on working days) before `moment`."""
-        day = local_day(moment)
-        seconds = self._worked_before(day) * OFFICE_SECONDS
-        if self.working[self.index(day)]:
-            tod = moment - day_start(day)
-            for start, end in OFFICE_SPANS:
-                if tod > start:
-                    seconds += min(tod, end) - start
+        day = (moment + LOCAL_OFFSET) // DAY
+        i = self._i(day)
+        if not self.working[i]:
+            return self.counts[i] * OFFICE_SECONDS
+        seconds = (self.counts[i] - 1) * OFFICE_SECONDS
+        tod = moment + LOCAL_OFFSET - day * DAY
+        for start, end in OFFICE_SPANS:
+            if tod > start:
+                seconds += (tod if tod < end else end) - start
         return seconds
 
     def office_at(self, clock: int) -> int:

@@ -7,6 +7,7 @@ tickets by permission.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from django.conf import settings
@@ -86,6 +87,10 @@ def access_intake(actor: Actor) -> None:
 
 #: Roles that read the audit of reveals of personal data.
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+
+def can_read_reveal_audit(actor: Actor) -> bool:
+    return actor.is_staff_user and bool(actor.roles & AUDIT_ROLES)
 
 
 def access_reveal_audit(actor: Actor) -> None:
@@ -253,3 +258,43 @@ def visible_text(actor: Actor, text: str) -> str:
 
 def is_public(actor: Actor) -> bool:
     return PUBLIC in actor.roles
+
+
+def can_search_text_for(actor: Actor, keyword: str) -> bool:
+    """Whether a keyword search may match `keyword` inside titles for `actor`: whoever reads
+    numbers in text masked may not probe them by searching digits (three or more in a row,
+    spaces and dashes aside); such a keyword matches ticket numbers only."""
+    if privacy.text_in_clear(actor.roles):
+        return True
+    return not re.search(r"\d{3}", re.sub(r"[\s-]", "", keyword or ""))
+
+
+#: Roles that read the city's measures (考核指标); a unit's staff read their own unit's.
+KPI_ROLES = frozenset({Role.CITY_LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN})
+
+
+def can_see_kpis(actor: Actor) -> bool:
+    return actor.is_staff_user and bool(actor.roles & (KPI_ROLES | UNIT_ROLES))
+
+
+def access_kpi_scope(actor: Actor, unit_id: int | None) -> int | None:
+    """The unit whose measures `actor` asks for (None: the whole city): the measures' roles any
+    unit, a unit's staff only their own (`access_unit_scope`); other roles are refused."""
+    require_staff(actor)
+    if not can_see_kpis(actor):
+        raise Forbidden(_("Your role may not do this."), "role_not_allowed")
+    return access_unit_scope(actor, unit_id)
+
+
+#: Why a ticket page shows a staff member no call section at all (see `can_offer_call`).
+_NO_CALL_SECTION = frozenset({"role_not_allowed", "not_lead_unit", "invalid_state"})
+
+
+def can_offer_call(actor: Actor, ticket: Ticket) -> bool:
+    """Whether the ticket page offers `actor` a call to the requester through a virtual number,
+    or says why not: the lead unit's handlers and leaders while the unit holds the ticket. The
+    rules are `minyi.calls.access.refusal`'s; this only tells which refusals hide the offer."""
+    from minyi.calls import access as calls_access  # calls.access builds on this module
+
+    refusal = calls_access.refusal(actor, ticket)
+    return refusal is None or refusal.code not in _NO_CALL_SECTION

@@ -44,6 +44,12 @@ EVENT_LABELS = {
     "quality_flagged": _("Reply flagged by quality screening"),
     "quality_dismissed": _("Quality finding dismissed"),
     "reply_sent": _("Reply sent to the requester"),
+    # Virtual-number calls (云呼): never a number on the timeline.
+    "call_bound": _("Privacy number assigned for a call"),
+    "call_unbound": _("Privacy number released"),
+    "call_started": _("Call through the privacy number"),
+    "call_ended": _("Call ended"),
+    "unit_called": _("The handling unit called the requester"),
 }
 
 #: What a requester reads for a staff action: never staff names, never internal notes. The

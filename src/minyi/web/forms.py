@@ -689,3 +689,20 @@ class ScreeningDecisionForm(ErrorMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 2000, "required": True}),
         help_text=_("Confirming opens a quality supervision order: the note tells the unit what its new reply must do."),
     )
+
+
+# --- privacy: revealing a masked personal value, with a reason (audited) ----------------------
+
+
+class RevealForm(ErrorMixin, forms.Form):
+    """One personal field to see in clear, and why: `minyi.privacy.actions.reveal` judges both
+    and audits every attempt, so the fields stay lenient (an empty reason reaches the action)."""
+
+    field = forms.CharField(required=False, widget=forms.HiddenInput())
+    reason = forms.CharField(
+        label=_("Reason for viewing"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 500, "required": True, "autocomplete": "off"}),
+        help_text=_("Recorded in the audit with your name, role and the time."),
+    )
+

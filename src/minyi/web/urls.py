@@ -1,7 +1,7 @@
 from django.urls import path
 
 from minyi.assist import views as assist_views
-from minyi.web import views
+from minyi.web import kpi_views, privacy_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -38,10 +38,16 @@ urlpatterns = [
     ),
     path("console/feedback", views.feedback_figures, name="feedback"),
     path("console/returns", views.returns, name="returns"),
+    path("console/kpis", kpi_views.kpis, name="kpis"),
+    path("console/privacy/reveals", privacy_views.reveal_audit, name="reveal_audit"),
     path("console/tickets/new", views.intake, name="intake"),
     path("console/tickets/created", views.intake_done, name="intake_done"),
     path("console/tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("console/tickets/<int:ticket_id>/supervise", views.supervise, name="supervise"),
+    # Privacy (ADR 10): reveal a masked value with a reason; call through a virtual number.
+    # Before the transitions' pattern, which would take these names as transitions.
+    path("console/tickets/<int:ticket_id>/reveal", privacy_views.reveal, name="reveal"),
+    path("console/tickets/<int:ticket_id>/call", privacy_views.call, name="call"),
     path(
         "console/tickets/<int:ticket_id>/<str:transition>",
         views.ticket_action,

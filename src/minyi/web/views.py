@@ -31,6 +31,8 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from minyi.calls import access as calls_access
+from minyi.calls.models import Binding, CallRecord
 from minyi.core import clock
 from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from minyi.core.ratelimit import check_rate
@@ -88,6 +90,7 @@ from minyi.web.forms import (
     OrderAnswerForm,
     OrderCloseForm,
     RateForm,
+    RevealForm,
     ScreeningDecisionForm,
     SubmissionForm,
     SuperviseForm,
@@ -594,6 +597,13 @@ def holiday_notice_admin_url() -> str:
         return ""
 
 
+def virtual_number_admin_url() -> str:
+    try:
+        return reverse("admin:calls_virtualnumber_changelist")
+    except NoReverseMatch:
+        return ""
+
+
 def header_context(request: HttpRequest) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     unit = Unit.objects.filter(pk=actor.unit_id).only("name").first() if actor.unit_id else None
@@ -635,6 +645,9 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
             "quality_open": flagged,
             "notice_years": _(", ").join(str(year) for year in notice_years),
             "notice_admin_url": holiday_notice_admin_url() if is_admin and notice_years else "",
+            "kpis": access.can_see_kpis(actor),
+            "reveal_audit": access.can_read_reveal_audit(actor),
+            "numbers_admin_url": virtual_number_admin_url() if is_admin else "",
         }
     }
 
@@ -747,7 +760,7 @@ SORTS = {
 }
 
 
-def apply_filters(tickets: QuerySet[Ticket], params: dict[str, str]) -> QuerySet[Ticket]:
+def apply_filters(actor: Actor, tickets: QuerySet[Ticket], params: dict[str, str]) -> QuerySet[Ticket]:
     if params.get("status") in Status.values:
         tickets = tickets.filter(status=params["status"])
     if params.get("type") in RequestType.values:
@@ -763,7 +776,11 @@ def apply_filters(tickets: QuerySet[Ticket], params: dict[str, str]) -> QuerySet
         tickets = tickets.filter(lead_unit_id=int(params["unit"]))
     keyword = params.get("q", "").strip()
     if keyword:
-        tickets = tickets.filter(Q(title__icontains=keyword) | Q(number__icontains=keyword))
+        # Digits typed by someone who reads the numbers in titles masked match ticket numbers only.
+        if access.can_search_text_for(actor, keyword):
+            tickets = tickets.filter(Q(title__icontains=keyword) | Q(number__icontains=keyword))
+        else:
+            tickets = tickets.filter(number__icontains=keyword)
     return tickets
 
 
@@ -779,7 +796,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     params = {key: request.GET.get(key, "").strip() for key in FILTER_KEYS}
     if params["sort"] not in SORTS:
         params["sort"] = ""
-    tickets = apply_filters(current.apply(actor, base), params)
+    tickets = apply_filters(actor, current.apply(actor, base), params)
     now, calendar = clock.now(), sla_services.current_calendar()
     tickets = clocks.with_deadlines(tickets, now, calendar)
     if params["warning"] in clocks.WARNING_STATES:
@@ -1144,8 +1161,130 @@ def review_context(ticket: Ticket, now: Any) -> dict[str, Any]:
     }
 
 
+# --- the requester's personal fields and calls through virtual numbers (ADR 10, issue 6) ---------
+
+#: The requester's personal fields in the order the ticket page lists them.
+CONTACT_LABELS = {
+    "name": gettext_lazy("Name"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("E-mail"),
+    "id_number": gettext_lazy("ID number"),
+    "address": gettext_lazy("Address"),
+}
+
+
+def reveal_form(field: str, data: Any = None) -> RevealForm:
+    return RevealForm(data, initial={"field": field}, auto_id=f"id_reveal_{field}_%s")
+
+
+def contact_rows(contact: dict[str, Any], reveal: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Each personal field as `access.access_requester_contact` gives it (clear, masked or
+    empty by role), with a reveal form for the fields `actor` may reveal; `reveal` carries a
+    value just revealed (`{"value": ...}`) or a refused form (`{"form": ...}`) by field."""
+    reveal = reveal or {}
+    rows = []
+    for field, label in CONTACT_LABELS.items():
+        here = reveal.get(field, {})
+        form = here.get("form")
+        if form is None and field in contact["revealable"]:
+            form = reveal_form(field)
+        rows.append(
+            {
+                "field": field,
+                "label": label,
+                "value": contact[field],
+                "revealed": here.get("value"),
+                "form": None if "value" in here else form,
+            }
+        )
+    return rows
+
+
+def call_duration(seconds: int | None) -> str:
+    """A call's talk time as the page shows it."""
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(int(seconds), 60)
+    return _("%(m)d min %(s)02d s") % {"m": minutes, "s": rest} if minutes else _("%(s)d s") % {"s": rest}
+
+
+def choice_label(choices: Any, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+#: A call's result as the call card names it.
+CALL_RESULTS = {
+    **dict(CallRecord.Result.choices),
+    CallRecord.Result.ANSWERED.value: pgettext_lazy("call result", "Answered"),
+}
+
+
+def call_context(actor: Actor, ticket: Ticket, *, alert: str = "") -> dict[str, Any] | None:
+    """The call card: for the lead unit's handlers and leaders while the unit holds the ticket,
+    the button (or why they may not call) and their live binding; for everyone who sees the
+    ticket, its calls (who called, when, how long; never a number). None: nothing to show."""
+    records = list(
+        CallRecord.objects.filter(ticket=ticket)
+        .select_related("binding__handler__staff_profile")
+        .order_by("started_at", "id")
+    )
+    offer = access.can_offer_call(actor, ticket)
+    if not offer and not records:
+        return None
+    refusal = calls_access.refusal(actor, ticket) if offer else None
+    binding = None
+    if offer:
+        binding = (
+            Binding.objects.select_related("number")
+            .filter(ticket=ticket, handler=actor.user, active=True, expires_at__gt=clock.now())
+            .first()
+        )
+    return {
+        "offer": offer,
+        "can_call": offer and refusal is None,
+        "why_not": str(refusal.message) if refusal is not None else "",
+        "why_not_code": refusal.code if refusal is not None else "",
+        "binding": binding,
+        "alert": alert,
+        "calls": [
+            {
+                "record": record,
+                # The handler by name (staff know each other); the requester by role only.
+                "caller": staff_name(record.binding.handler)
+                if record.caller_role == CallRecord.Caller.HANDLER
+                else choice_label(CallRecord.Caller, record.caller_role),
+                "caller_role": record.caller_role,
+                "direction": choice_label(CallRecord.Direction, record.direction),
+                "result": str(CALL_RESULTS.get(record.result, record.result)),
+                "duration": call_duration(record.duration_seconds),
+            }
+            for record in records
+        ],
+    }
+
+
+#: Timeline labels of the calls app's events, until the timeline has its own.
+CALL_EVENT_LABELS = {
+    "call_bound": gettext_lazy("Virtual number bound"),
+    "call_unbound": gettext_lazy("Virtual number released"),
+    "call_started": gettext_lazy("Call put through the virtual number"),
+    "unit_called": gettext_lazy("The unit called the requester"),
+    "call_ended": gettext_lazy("Call through the virtual number"),
+}
+
+
+def timeline_label(kind: str) -> str:
+    label = event_label(kind)
+    return str(CALL_EVENT_LABELS[kind]) if label == kind and kind in CALL_EVENT_LABELS else label
+
+
 def ticket_context(
-    request: HttpRequest, ticket: Ticket, *, failed: tuple[str, Any] | None = None, alert: str = ""
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    failed: tuple[str, Any] | None = None,
+    alert: str = "",
+    reveal: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     load_time_limits(ticket)
@@ -1173,7 +1312,7 @@ def ticket_context(
     events = list(staff_timeline(ticket))
     timeline = [
         {
-            "label": event_label(e.kind),
+            "label": timeline_label(e.kind),
             "kind": e.kind,
             # The requester, the public and the system have no name: their role says it all.
             "actor": e.actor_label if e.actor_id is not None else "",
@@ -1203,6 +1342,7 @@ def ticket_context(
         add_order_forms(actor, row, supervisor, failed_order if failed and failed[0] == f"order:{row['order'].pk}" else None)
     reply_rows = staff_reply_rows(actor, ticket, events)
     pending = next((r for r in reply_rows if r["reply"].state == ReplyState.PENDING_APPROVAL), None)
+    contact = access.access_requester_contact(actor, ticket)
     supervise_form = None
     if supervisor and ticket.lead_unit_id is not None:
         supervise_form = failed[1] if failed and failed[0] == "supervise" else SuperviseForm(auto_id="id_supervise_%s")
@@ -1212,7 +1352,9 @@ def ticket_context(
         "similar": similar_tickets(ticket) if "merge" in available else None,
         "merged_tickets": list(ticket.merged_tickets.order_by("id").only("id", "number", "title")),
         "assist_inputs": list(ticket.assist_inputs.select_related("unit")),
-        "contact": access.access_requester_contact(actor, ticket),
+        "contact": contact,
+        "contact_rows": contact_rows(contact, reveal),
+        "call": call_context(actor, ticket),
         "assisting_units": list(ticket.assisting_units.all()),
         "attachments": attachments,
         "staff": True,

@@ -6,10 +6,11 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from minyi.org.actors import PUBLIC, REQUESTER, SYSTEM
+from minyi.org.actors import PUBLIC, REQUESTER, SYSTEM, Actor
 from minyi.org.models import Role
 from minyi.sla.models import Decision, StagedPlan
 from minyi.supervision.models import ReplyScreening, SupervisionOrder
+from minyi.tickets import access
 from minyi.tickets.choices import (
     Channel,
     Rating,
@@ -183,3 +184,17 @@ def iso_datetime(value: str):
         return dt.datetime.fromisoformat(value) if value else None
     except (TypeError, ValueError):
         return None
+
+
+#: Who reads a page that has no staff member on its request: numbers in text are masked.
+_UNKNOWN_READER = Actor(roles=frozenset({PUBLIC}), label=PUBLIC)
+
+
+@register.filter
+def visible_text(text: str | None, request) -> str:
+    """Free text (titles, requests, notes, comments) as the page's reader may read it:
+    `{{ ticket.text|visible_text:request }}`. The console's views put the staff member on the
+    request; numbers inside the text are masked for roles outside intake
+    (`access.visible_text`), and for any reader who is not known."""
+    actor = getattr(request, "actor", None) if request is not None else None
+    return access.visible_text(actor if isinstance(actor, Actor) else _UNKNOWN_READER, text or "")
