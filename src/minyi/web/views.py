@@ -1263,21 +1263,6 @@ def call_context(actor: Actor, ticket: Ticket, *, alert: str = "") -> dict[str, 
     }
 
 
-#: Timeline labels of the calls app's events, until the timeline has its own.
-CALL_EVENT_LABELS = {
-    "call_bound": gettext_lazy("Virtual number bound"),
-    "call_unbound": gettext_lazy("Virtual number released"),
-    "call_started": gettext_lazy("Call put through the virtual number"),
-    "unit_called": gettext_lazy("The unit called the requester"),
-    "call_ended": gettext_lazy("Call through the virtual number"),
-}
-
-
-def timeline_label(kind: str) -> str:
-    label = event_label(kind)
-    return str(CALL_EVENT_LABELS[kind]) if label == kind and kind in CALL_EVENT_LABELS else label
-
-
 def ticket_context(
     request: HttpRequest,
     ticket: Ticket,
@@ -1312,7 +1297,7 @@ def ticket_context(
     events = list(staff_timeline(ticket))
     timeline = [
         {
-            "label": timeline_label(e.kind),
+            "label": event_label(e.kind),
             "kind": e.kind,
             # The requester, the public and the system have no name: their role says it all.
             "actor": e.actor_label if e.actor_id is not None else "",
