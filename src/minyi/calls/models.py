@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minyi.calls.numbers import mask_number
 from minyi.org.models import Unit
@@ -48,7 +49,6 @@ class HandlerLine(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_line", verbose_name=_("user"),
     )
-    # Plain for now; the encryption of personal fields (minyi.privacy) will take it over.
     phone = EncryptedTextField(_("phone"))  # sealed at rest (ADR 10)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -136,7 +136,7 @@ class CallerRole(models.TextChoices):
 
 class CallResult(models.TextChoices):
     ROUTED = "routed", _("Put through (end not reported yet)")
-    ANSWERED = "answered", _("Answered")
+    ANSWERED = "answered", pgettext_lazy("phone call", "Answered")
     NO_ANSWER = "no_answer", _("Not answered")
     BUSY = "busy", _("Busy")
     FAILED = "failed", _("Failed")

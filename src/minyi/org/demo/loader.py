@@ -125,4 +125,23 @@ def load_users(*, reset_passwords: bool = False) -> list[StaffAccount]:
     ]
     for login in people.CENTRE_STAFF:
         ensure_staff(login, usable=False)
+    load_call_lines(accounts)
     return accounts
+
+
+#: The demo pool of virtual numbers (云呼) and the desk phones of the unit logins (party B).
+DEMO_VIRTUAL_NUMBERS = [f"0755888800{n:02d}" for n in range(1, 11)]
+DEMO_DESK_PHONES = {"handler": "13590000001", "leader": "13590000002"}
+
+
+def load_call_lines(accounts: list[StaffAccount]) -> None:
+    """A pool of ten virtual numbers and the handler's and leader's lines, so that "call the
+    requester" works in the demo (idempotent)."""
+    from minyi.calls.models import HandlerLine, VirtualNumber
+
+    for number in DEMO_VIRTUAL_NUMBERS:
+        VirtualNumber.objects.get_or_create(number=number, defaults={"notes": "演示号码池"})
+    for account in accounts:
+        phone = DEMO_DESK_PHONES.get(account.login.username)
+        if phone and not HandlerLine.objects.filter(user=account.user).exists():
+            HandlerLine.objects.create(user=account.user, phone=phone)
