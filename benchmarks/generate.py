@@ -9,7 +9,7 @@ generated tickets are removed first), migrates it, runs the generator and prints
 of each phase, rows per second, the database's size, and the figures: state mix, direct
 answers, on-time rate, average handling days, response, satisfaction and redo rates. The goal
 is 10 million tickets in under 15 minutes, i.e. at least 11,111 tickets per second overall;
-exit status 1 if a run misses it.
+exit status 1 if a run of a million tickets or more misses it.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--workers", type=int, help="worker processes (default: the command's)")
     parser.add_argument("--reset", action="store_true", help="remove the generated tickets first")
+    parser.add_argument("--vacuum", action="store_true", help="VACUUM (ANALYZE) after the load")
     parser.add_argument("--figures-only", action="store_true", help="generate nothing, measure the database")
     return parser.parse_args()
 
@@ -123,7 +124,8 @@ def main() -> None:
     if args.reset:
         began = time.perf_counter()
         print(f"removed {store.reset():,} generated tickets in {time.perf_counter() - began:.1f} s")
-    summary = runner.run(runner.Options(tickets=args.tickets, days=args.days, seed=args.seed, workers=args.workers))
+    summary = runner.run(runner.Options(tickets=args.tickets, days=args.days, seed=args.seed, workers=args.workers,
+                                        vacuum=args.vacuum))
     load, total = summary.seconds["load"], summary.seconds["total"]
     print(f"{summary.tickets:,} tickets, {summary.total_rows:,} rows: " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
     print("wall time: " + ", ".join(f"{k} {v:,.1f} s" for k, v in summary.seconds.items()))
@@ -135,6 +137,8 @@ def main() -> None:
         print(f"database: {summary.database_bytes / 1024**3:,.2f} GB; " + ", ".join(
             f"{k} {v / 1024**3:,.2f} GB" for k, v in summary.table_bytes.items() if v > 2**26))
     figures()
+    if summary.tickets < 1_000_000:  # fixed costs (organisation, sealed pools) dominate smaller runs
+        return
     ok = summary.tickets / total >= GOAL_TICKETS_PER_SECOND
     print(f"goal ≥ {GOAL_TICKETS_PER_SECOND:,.0f} tickets/s overall (10 million in 15 minutes): {'met' if ok else 'NOT met'}")
     sys.exit(0 if ok else 1)

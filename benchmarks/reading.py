@@ -32,6 +32,9 @@ def setup(url: str) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # the pages use hashed static names
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

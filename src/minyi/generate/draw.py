@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minyi.generate import figures, worktime
+from minyi.generate import figures, reference, worktime
 from minyi.generate.texts import ALL_TEMPLATES, HOT_ISSUE_INDEX
 from minyi.org.demo import regions
 
 TYPES = ("consultation", "help", "suggestion", "complaint", "report")
 CHANNELS = ("hotline", "web", "app", "miniprogram")
 RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
-OUTCOMES = ("resolved", "partly_resolved", "explained", "planned", "referred")
+OUTCOMES = reference.REPLY_OUTCOMES
 TABLES = ("ticket", "event", "reply", "rating", "extension", "order", "review")
 #: Uniform numbers per ticket that place its steps in time (see `rows.Renderer`).
 UNIFORMS = 12

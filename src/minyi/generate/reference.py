@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from minyi.generate.texts import copy_escape
 from minyi.org.demo import loader, people, regions
+from minyi.org.demo.history import EXTENSION_REASONS
 from minyi.org.models import Category, Region, Role, StaffProfile, Unit
 from minyi.sla import services
 from minyi.sla.models import ExtensionReason
@@ -24,6 +25,10 @@ from minyi.supervision.actions import close_reason
 from minyi.supervision.models import SupervisionLevel, SupervisionOrder
 from minyi.tickets.choices import Status
 from minyi.tickets.models import ReplyOutcome, ReturnReason
+
+#: Rows the migrations create that generated tickets refer to.
+REPLY_OUTCOMES = ("resolved", "partly_resolved", "explained", "planned", "referred")
+RETURN_REASONS = ("wrong_locality", "not_our_remit", "unclear_ownership")
 
 #: Platform staff of the demo who act in generated histories, with how often.
 AGENTS = {"agent": 4, "demo_agent_2": 2, "demo_agent_3": 2, "demo_agent_4": 2}
@@ -140,6 +145,13 @@ def load(unit_codes: set[str], template_keys: set[tuple[str, str]]) -> Reference
     ref.outcomes = {o.code: (o.pk, json_text(o.name)) for o in ReplyOutcome.objects.all()}
     ref.return_reasons = {r.code: json_text(r.name) for r in ReturnReason.objects.all()}
     ref.extension_reasons = {r.code: (r.pk, r.name, json_text(r.name)) for r in ExtensionReason.objects.all()}
+    missing = (
+        [f"reply outcome {c}" for c in REPLY_OUTCOMES if c not in ref.outcomes]
+        + [f"return reason {c}" for c in RETURN_REASONS if c not in ref.return_reasons]
+        + [f"extension reason {c}" for c, _text in EXTENSION_REASONS if c not in ref.extension_reasons]
+    )
+    if missing:
+        raise RuntimeError(f"reference data missing ({', '.join(missing)}): run `minyi migrate`")
     level = SupervisionLevel.objects.filter(level=1).first()
     ref.level_one = (level.response_working_days, json_text(level.name)) if level else (1, "1")
 

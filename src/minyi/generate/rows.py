@@ -34,7 +34,7 @@ from minyi.generate.worktime import (
     end_of_day,
     local_day,
 )
-from minyi.org.demo import history, regions
+from minyi.org.demo import history
 from minyi.sla.policies import redo_working_days
 
 NULL = "\\N"
@@ -167,10 +167,8 @@ class Clock:
 
 class Renderer:
     def __init__(self, ref: Reference, variants: Sequence[Variant], pools: Pools, wt: WorkTime,
-                 clock: Clock, now: int, *, per_place: int) -> None:
+                 clock: Clock, now: int) -> None:
         self.ref, self.pools, self.wt, self.clock, self.now = ref, pools, wt, clock, now
-        self.per_place = per_place
-        self.places = len(regions.DISTRICTS)
         self.agents = [_actor(p, "intake_agent") for p in ref.agents]
         self.agent_ids = [p.id for p in ref.agents]
         self.agent_cum = _cumulative(ref.agent_weights)
@@ -196,7 +194,6 @@ class Renderer:
     def _variant(self, v: Variant, address: str) -> tuple[Any, ...]:
         ref = self.ref
         template = ALL_TEMPLATES[v.template]
-        district = regions.DISTRICTS[v.district]
         right, (wrong_code, reason, note) = ref.units[v.unit], v.wrong
         days, urgent_hours = ref.limits[(template.type, template.category)]
         return (
@@ -206,7 +203,7 @@ class Renderer:
             reason, ref.return_reasons[reason], copy_escape(note),
             ref.categories[template.category], ref.districts[v.district],
             ref.streets[v.district][v.street] if v.street >= 0 else NULL,
-            template.type, days, urgent_hours, "{year}" in v.title, district.code,
+            template.type, days, urgent_hours, "{year}" in v.title,
         )
 
     def render(self, chunk: draw.Chunk) -> tuple[dict[str, list[str]], list[int]]:
@@ -245,7 +242,7 @@ class Renderer:
             ids[0] += 1
             (title, text, hotline_text, address, lat, lon, answer, reply_texts, right, right_name,
              wrong, wrong_name, reason, reason_name, return_note, category, district, street,
-             kind, limit, urgent_hours, has_year, _district_code) = self.variants[a["variant"][i]]
+             kind, limit, urgent_hours, has_year) = self.variants[a["variant"][i]]
             t0 = a["created"][i]
             channel = channels[a["channel"][i]]
             hotline = channel == "hotline"

@@ -41,6 +41,7 @@ class Options:
     chunk: int = 10_000
     per_place: int = 16  # text variants of each template in each district
     indexes: str = "auto"  # auto, keep, drop
+    vacuum: bool = False  # VACUUM (ANALYZE) the tables after the load (PostgreSQL)
     progress: bool = True
 
 
@@ -142,7 +143,7 @@ def prepare(options: Options, *, reserve: bool = True) -> Prepared:
                   (draw.NAME_POOL, draw.PHONE_POOL, draw.EMAIL_POOL, draw.COMPANY_POOL))
     pools = rows.build_pools(options.seed, variants, sizes=sizes)  # type: ignore[arg-type]
     clock = rows.Clock(first_day - 10, now_day + 400, utc_suffix="+00" if postgres else "")
-    renderer = rows.Renderer(ref, variants, pools, wt, clock, now, per_place=options.per_place)
+    renderer = rows.Renderer(ref, variants, pools, wt, clock, now)
     return Prepared(options, seed, existing, now, first_day, counts, starts, bases, renderer,
                     store.layouts(), rng, draw.Mix.build(options.per_place))
 
@@ -214,8 +215,8 @@ def run(options: Options, report: Callable[[str], None] = print) -> Summary:
             summary.indexes_rebuilt = len(indexes.pending())
             summary.seconds["indexes"] = indexes.restore(parallel=2)
     finishing = time.perf_counter()
-    store.analyze()
-    summary.seconds["analyze"] = time.perf_counter() - finishing
+    store.analyze(vacuum=options.vacuum)
+    summary.seconds["vacuum" if options.vacuum and postgres else "analyze"] = time.perf_counter() - finishing
     summary.seconds["total"] = time.perf_counter() - began
     summary.database_bytes = store.database_size()
     summary.table_bytes = store.table_sizes()

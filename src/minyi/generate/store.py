@@ -303,12 +303,16 @@ class IndexSet:
         return time.perf_counter() - began
 
 
-def analyze() -> None:
+def analyze(*, vacuum: bool = False) -> None:
+    """Planner statistics for the tables written; with `vacuum`, VACUUM (ANALYZE) them too, so
+    that the first reads do not set hint bits and index-only scans see an up-to-date visibility
+    map (as after autovacuum, which would otherwise do it slowly in the background)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         for model in MODELS.values():
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")
 
 
 # --- removing generated tickets --------------------------------------------------------------

@@ -41,6 +41,8 @@ class Command(BaseCommand):
                             help="Drop secondary indexes during the load and build them after "
                                  f"(auto: from {runner.DROP_INDEXES_FROM:,} tickets, when adding at least as many "
                                  "as there are).")
+        parser.add_argument("--vacuum", action="store_true",
+                            help="VACUUM (ANALYZE) the tables after the load (PostgreSQL; otherwise ANALYZE only).")
         parser.add_argument("--reset", action="store_true", help="Remove the generated tickets first.")
         parser.add_argument("--no-input", "--noinput", action="store_true", dest="no_input",
                             help="Do not ask before --reset.")
@@ -81,7 +83,7 @@ class Command(BaseCommand):
         summary = runner.run(
             runner.Options(
                 tickets=count, days=options["days"], seed=options["seed"], now=now, workers=workers,
-                chunk=max(100, options["chunk"]), indexes=options["indexes"],
+                chunk=max(100, options["chunk"]), indexes=options["indexes"], vacuum=options["vacuum"],
                 progress=not options["no_progress"] and options["verbosity"] > 0,
             ),
             report=self.stdout.write,
