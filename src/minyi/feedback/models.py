@@ -32,7 +32,10 @@ class RatingReview(models.Model):
         ordering = ["-decided_at", "-id"]
         verbose_name = _("rating review")
         verbose_name_plural = _("rating reviews")
-        indexes = [models.Index(fields=["unit", "decision"], name="review_unit_decision")]
+        indexes = [
+            models.Index(fields=["unit", "decision"], name="review_unit_decision"),
+            models.Index(fields=["decided_at"], include=["decision", "unit"], name="review_decided_cov"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.decision}"
