@@ -24,7 +24,6 @@ from minyi.tickets import workflow
 from minyi.tickets.codes import access_code_matches, normalise_code
 from minyi.tickets.models import Attachment, Ticket
 
-
 #: Up to this many assisted tickets are passed to SQL as a list; more as a subquery.
 ASSISTING_LIST_MAX = 2000
 
