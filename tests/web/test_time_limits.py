@@ -280,7 +280,8 @@ def test_tab_counts_in_one_query_stay_right(client_for, spread, walk, org, actor
     other = walk("dispatched", title="待签收")
     html = get(client_for("handler"), "/console/").content.decode()
     counts = dict(re.findall(r'data-tab="(\w+)">[^<]+<span class="count">(\d+)</span>', html))
-    assert counts == {"sign": "1", "in_progress": "1", "replied": "1", "all": "3"}
+    # "All" shows no count: at Shenzhen's scale it would count a unit's whole history.
+    assert counts == {"sign": "1", "in_progress": "1", "replied": "1"}
     assert other.number in html
     # A ticket the bureau assists with counts once, and not as its own to sign for.
     assisted = walk("submitted", title="协办")
@@ -293,7 +294,7 @@ def test_tab_counts_in_one_query_stay_right(client_for, spread, walk, org, actor
         )
     html = get(client_for("handler"), "/console/").content.decode()
     counts = dict(re.findall(r'data-tab="(\w+)">[^<]+<span class="count">(\d+)</span>', html))
-    assert counts == {"sign": "1", "in_progress": "1", "replied": "1", "all": "4"}
+    assert counts == {"sign": "1", "in_progress": "1", "replied": "1"}
     leader = get(client_for("leader"), "/console/", tab="all").content.decode()
     assert len(rows(leader)) == 4
 
