@@ -38,7 +38,8 @@ def main() -> None:
     texts, labels = read_csv(train_file, ["text"], "label")
     started = time.perf_counter()
     model = TextClassifier().fit(texts, labels, progress=True, source=train_file.name)
-    print(f"training: {len(texts)} rows, {model.meta['features']} features, {time.perf_counter() - started:.1f} s")
+    print(f"training: {len(texts)} rows, {model.meta['features']} features, "
+          f"{model.meta['stopwords']} stopwords learnt, {time.perf_counter() - started:.1f} s")
 
     test_texts, test_labels = read_csv(test_file, ["text_title_plus_detail"], "一级分类")
     started = time.perf_counter()
@@ -51,8 +52,9 @@ def main() -> None:
     s_texts, s_labels = read_csv(sanity, ["text"], "label")
     s_preds = model.predict_many(s_texts)
     s_report = measure(s_labels, s_preds)
-    print(f"\n== hotline phrasings ({sanity.name}): accuracy {s_report.accuracy:.3f}, "
-          f"macro-F1 {s_report.macro_f1:.3f}, top-3 {s_report.top3:.3f}")
+    right = sum(p.label == truth for truth, p in zip(s_labels, s_preds, strict=True))
+    print(f"\n== hotline phrasings ({sanity.name}): {right}/{len(s_labels)} right, accuracy "
+          f"{s_report.accuracy:.3f}, macro-F1 {s_report.macro_f1:.3f}, top-3 {s_report.top3:.3f}")
     for t, truth, p in zip(s_texts, s_labels, s_preds, strict=True):
         mark = "ok " if p.label == truth else "XX "
         print(f"  {mark}{p.label}({p.confidence:.2f}) want {truth}: {t[:30]}… [{'、'.join(p.reasons[:3])}]")
@@ -67,12 +69,15 @@ def main() -> None:
     setup_test_environment()
     from django.db import connection
 
-    connection.creation.create_test_db(verbosity=0)
+    connection.creation.create_test_db(verbosity=0, serialize=False)
     from minyi.assist import suggest as sg
 
     engine = sg.Suggester(category_model=model, type_model=None)
     engine.suggest(test_texts[0])
-    for what, samples in (("board messages (test file)", test_texts[: args.latency_samples]),
+    board = test_texts[: args.latency_samples]
+    longest = sorted(test_texts, key=len)[-max(1, len(test_texts) // 10):]
+    for what, samples in (("board messages (test file)", board),
+                          ("the longest tenth of the board messages", longest),
                           ("hotline phrasings x10", s_texts * 10)):
         times = []
         for t in samples:

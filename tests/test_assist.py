@@ -15,7 +15,7 @@ from conftest import PASSWORD, assert_error
 from minyi.assist import suggest as sg
 from minyi.assist import text as T
 from minyi.assist.evaluation import measure, read_csv
-from minyi.assist.model import ModelStore, TextClassifier, load
+from minyi.assist.model import ModelStore, TextClassifier, load, save
 
 TEDDY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "teddy2020"
 
@@ -71,6 +71,32 @@ def test_raw_and_tokenised_text_give_the_same_features():
     assert "停车费" in T.words(raw)
     grams = T.analyse_chars("噪音大")
     assert {"噪", "噪音", "噪音大"} <= set(grams)
+
+
+def test_pretokenised_text_is_split_not_cut_again():
+    assert T.pretokenised("投诉 市 A1 区苑 物业 违规 收 停车费")
+    assert not T.pretokenised("投诉市A1区苑物业违规收停车费") and not T.pretokenised("小区 物业乱收停车费")
+    # Stopwords removed by the data set's tokeniser leave words that jieba would join: kept apart.
+    assert T.words("公交车 晚上 收班 太早") == ["公交车", "晚上", "收班", "太早"]
+    assert T.words("小区的物业", stopwords={"的"}) == ["小区", "物业"]
+
+
+def test_only_the_beginning_of_a_long_text_is_read():
+    long = "小区物业乱收停车费" + "。" * 50 + "公交车不停站"
+    assert T.words(long, limit=20) == ["小区", "物业", "乱收", "停车费"]
+    assert "公交车" in T.words(long)
+    assert T.words("物业 " * 30 + "公交车", limit=20)[-1] == "物业"
+
+
+def test_stopwords_are_learnt_from_pretokenised_rows():
+    from minyi.assist.model import learn_stopwords
+
+    pre = ["小区 物业 乱收 停车费", "公交车 晚上 不 停站 司机 态度 差"] * 60
+    raw = ["小区的物业乱收停车费", "我们的公交车司机态度差"] * 15
+    texts = pre + raw
+    tokens = [T.raw_tokens(t) for t in texts]
+    assert learn_stopwords(texts, tokens) == {"的", "我们"}
+    assert learn_stopwords(raw, tokens[len(pre):]) == frozenset()  # no pre-tokenised rows
 
 
 # -- rules -----------------------------------------------------------------------------------
@@ -161,6 +187,22 @@ def test_model_predicts_with_probability_and_reasons(tiny_model):
     assert 0 < p.confidence <= 1 and p.ranked[0] == (p.label, p.confidence)
     assert abs(sum(prob for _l, prob in p.ranked) - 1) < 1e-6
     assert "噪音" in p.reasons
+
+
+def test_a_model_file_of_an_older_format_is_not_used(tiny_model, tmp_path, caplog):
+    store = ModelStore(tmp_path, check_seconds=0)
+    store.publish("category", tiny_model)
+    old = store.current_path("category")
+    assert old is not None
+    tiny_model.meta["format"], saved = 1, tiny_model.meta["format"]
+    try:
+        save(tiny_model, old)
+    finally:
+        tiny_model.meta["format"] = saved
+    with pytest.raises(ValueError, match="train it again"):
+        load(old)
+    assert ModelStore(tmp_path, check_seconds=0).get("category") is None  # suggestions fall back
+    assert "not used" in caplog.text
 
 
 def test_store_publish_load_and_reload(tiny_model, tmp_path):
@@ -316,3 +358,19 @@ def test_single_text_path_matches_the_batch_path(tiny_model):
     single, batch = two.predict("甲方案"), two.predict_many(["甲方案"])[0]
     assert [label for label, _p in single.ranked] == [label for label, _p in batch.ranked] == ["甲", "乙"]
     assert [p for _l, p in single.ranked] == pytest.approx([p for _l, p in batch.ranked])
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_with_the_network_single_and_batch_paths_agree(classes):
+    names = list(CORPUS)[:classes]
+    texts = [t for label in names for t in CORPUS[label]] * 3
+    labels = [label for label in names for _t in CORPUS[label]] * 3
+    model = TextClassifier(mlp_min_rows=0, mlp_features=50, mlp_epochs=30).fit(texts, labels)
+    assert model.mlp is not None and model.meta["network"]
+    probe = ["晚上工地施工噪音太大", "公交车不停站", "物业乱收费", "完全无关的内容xyz", ""]
+    for text, batch in zip(probe, model.predict_many(probe), strict=True):
+        single = model.predict(text)
+        assert single.label == batch.label and single.reasons == batch.reasons
+        assert [p for _l, p in single.ranked] == pytest.approx([p for _l, p in batch.ranked])
+        assert sum(p for _l, p in single.ranked) == pytest.approx(1)
+    assert model.predict("晚上工地施工噪音太大").label == "噪音"
