@@ -31,7 +31,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "network only": {"linear_weight": 0.0},
     "stopwords kept": {"drop_stopwords": False},
     "segment 250 chars": {"segment_chars": 250},
-    "segment 300 chars": {"segment_chars": 300},
+    "segment 400 chars": {"segment_chars": 400},
     "segment 800 chars": {"segment_chars": 800},
     "segment everything": {"segment_chars": 10**6},
     "min_df 3": {"min_df": 3},

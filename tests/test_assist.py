@@ -345,7 +345,11 @@ def test_teddy2020_protocol():
     test_texts, test_labels = read_csv(TEDDY / "fj2_marsw20_test_raw.csv", ["text_title_plus_detail"], "一级分类")
     report = measure(test_labels, model.predict_many(test_texts, reasons=0))
     print(report.format())
-    assert report.macro_f1 >= 0.92 and report.top3 >= 0.98
+    assert report.macro_f1 >= 0.925 and report.top3 >= 0.99
+    # Short hotline phrasings written by us: at least 19 of the 21 right (two follow Shenzhen's
+    # conventions where the board's labels differ: buses and traffic lights under 交通运输).
+    hotline, truth = read_csv(Path(sg.__file__).parent / "data" / "hotline_sanity.csv", ["text"], "label")
+    assert sum(p.label == t for p, t in zip(model.predict_many(hotline, reasons=0), truth, strict=True)) >= 19
 
 
 def test_single_text_path_matches_the_batch_path(tiny_model):

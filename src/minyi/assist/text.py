@@ -25,7 +25,7 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 #: Characters of cleaned text segmented by jieba (and, for pre-tokenised text, kept).
-SEGMENT_CHARS = 400
+SEGMENT_CHARS = 300
 #: Characters at the start of the token text that also count as "head" features (the title).
 HEAD_CHARS = 10
 

@@ -117,5 +117,8 @@ class Command(BaseCommand):
     @staticmethod
     def _summary(model: TextClassifier, path: Path) -> str:
         m = model.meta
-        return (f"trained on {m['rows']} rows, {len(m['classes'])} classes, {m['features']} features "
-                f"in {m['seconds']} s -> {path}")
+        extras = [f"{m['stopwords']} stopwords learnt"] if m.get("stopwords") else []
+        if m.get("network"):
+            extras.append("with the network")
+        return (f"trained on {m['rows']} rows, {len(m['classes'])} classes, {m['features']} features"
+                f"{' (' + ', '.join(extras) + ')' if extras else ''} in {m['seconds']} s -> {path}")
