@@ -26,13 +26,13 @@ run: install
 ## Install what the tests need (Python packages, Debian's Chromium) and run the whole suite.
 test: install
 	bash scripts/ensure-system-packages.sh
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 	DJANGO_SETTINGS_MODULE=minyi.settings_test $(BIN)/python -m django makemigrations --check --dry-run
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 
 ## Regenerate docs/openapi.json after changing the API (a test compares it with the code).

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 DATA_KEY = "bench:YmVuY2htYXJrLW9ubHktZGF0YS1rZXktMzItYnl0ZXM="
+BENCH_SECRET = "benchmark-only"  # noqa: S105 (a throwaway benchmark database's key)
 
 BODIES = [
     {"type": "complaint", "title": "小区电梯经常故障无人维修",
@@ -45,6 +46,14 @@ BODIES = [
      "text": "深南大道旁某工地每晚十一点以后仍在打桩施工，噪音很大，严重影响周边居民休息，请执法部门查处。",
      "anonymous": True, "contact_allowed": True, "requester_phone": "13700137000"},
 ]
+
+
+def tool(name: str) -> str:
+    """The full path of a command the benchmark runs (wrk, pgbench)."""
+    found = shutil.which(name)
+    if found is None:
+        sys.exit(f"{name} is needed: apt-get install -y {'wrk' if name == 'wrk' else 'postgresql-client'}")
+    return found
 
 
 def free_port() -> int:
@@ -68,7 +77,7 @@ def ensure_database(url: str) -> None:
 def environment(url: str, redis: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=url, REDIS_URL=redis, DJANGO_SETTINGS_MODULE="minyi.settings", SECRET_KEY="benchmark-only",
+        DATABASE_URL=url, REDIS_URL=redis, DJANGO_SETTINGS_MODULE="minyi.settings", SECRET_KEY=BENCH_SECRET,
         MINYI_DATA_KEYS=DATA_KEY, ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING", DEBUG="0",
         MINYI_DATA_DIR=env.get("MINYI_DATA_DIR", tempfile.mkdtemp(prefix="minyi-bench-intake-")),
         DB_CONN_MAX_AGE="600",
@@ -176,7 +185,7 @@ def pgbench(url: str, fx: dict, env: dict[str, str], connections: int, seconds: 
     m = re.match(r"postgres(?:ql)?://(?:(?P<user>[^@:]+)@)?(?P<host>[^:/]+)(?::(?P<port>\d+))?/(?P<db>\w+)", url)
     assert m, url
     done = subprocess.run(  # noqa: S603
-        ["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", f.name,
+        [tool("pgbench"), "-n", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", f.name,
          "-D", f"category={fx['category']}", "-D", f"district={district}",
          "-h", m["host"], "-p", m["port"] or "5432", "-U", m["user"] or "postgres", m["db"]],
         capture_output=True, text=True, check=True,
@@ -215,12 +224,12 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(lua(bodies, bearer))
         # Warm up every worker (imports, connections, the calendar), then measure.
-        subprocess.run(["wrk", "-t2", "-c8", "-d3s", "-s", f.name, f"http://127.0.0.1:{port}"],  # noqa: S603,S607
+        subprocess.run([tool("wrk"), "-t2", "-c8", "-d3s", "-s", f.name, f"http://127.0.0.1:{port}"],  # noqa: S603
                        capture_output=True, check=True)
         before = count_tickets(args.database_url)
         done = subprocess.run(  # noqa: S603
-            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "5s", "-s", f.name,
-             f"http://127.0.0.1:{port}"],  # noqa: S607
+            [tool("wrk"), "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "5s", "-s", f.name,
+             f"http://127.0.0.1:{port}"],
             capture_output=True, text=True, check=True,
         )
         created = count_tickets(args.database_url) - before

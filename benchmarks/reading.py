@@ -20,11 +20,12 @@ import tempfile
 import time
 
 DATA_KEY = "bench:YmVuY2htYXJrLW9ubHktZGF0YS1rZXktMzItYnl0ZXM="
+BENCH_SECRET = "benchmark-only"  # noqa: S105 (a throwaway benchmark database's key)
 
 
 def setup(url: str) -> None:
     os.environ.update(
-        DATABASE_URL=url, DJANGO_SETTINGS_MODULE="minyi.settings", SECRET_KEY="benchmark-only",
+        DATABASE_URL=url, DJANGO_SETTINGS_MODULE="minyi.settings", SECRET_KEY=BENCH_SECRET,
         ALLOWED_HOSTS="testserver,127.0.0.1", LOG_LEVEL="WARNING", DB_CONN_MAX_AGE="600",
     )
     os.environ.setdefault("MINYI_DATA_KEYS", DATA_KEY)
