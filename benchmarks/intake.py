@@ -163,14 +163,14 @@ INSERT INTO tickets_ticket (number, channel, status, anonymous, requester_kind, 
   requester_phone_hash, requester_id_number, requester_email, enterprise_name, enterprise_credit_code,
   contact_allowed, access_code_hash, type, urgent, category_id, district_id, street_id, address, title, text,
   created_at, time_limit_days, extended_days, due_at, due_provisional, unit_due_provisional, forced_dispatch,
-  redo_count, escalated)
+  redo_count)
 VALUES ('B' || nextval('minyi_bench_number'), 'hotline', 'submitted',
   false, 'citizen', 'v1$bench$c2VhbGVkLW5hbWUtdmFsdWUtb2YtYS1yZXF1ZXN0ZXI=', 'v1$bench$c2VhbGVkLXBob25lLXZhbHVl',
   'f3a9c1d2e4b5a6978877665544332211aabbccdd', '', '', '', '', true,
   'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90', 'complaint', false, :category, :district,
   NULL, '', '小区电梯经常故障无人维修',
   '福田区莲花街道景华花园3栋电梯近一个月内多次停运，老人上下楼十分困难，多次向物业反映仍未修复，请相关部门督促物业尽快维修。',
-  now(), 15, 0, now() + interval '21 days', false, false, false, 0, false);
+  now(), 15, 0, now() + interval '21 days', false, false, false, 0);
 """
 
 

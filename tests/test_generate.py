@@ -228,7 +228,7 @@ def _unit_staff(unit_id: int, role: str):
 
 
 def test_actions_work_on_generated_tickets(generated, db):
-    in_progress = ticket_rows().filter(status="in_progress", escalated=False).first()
+    in_progress = ticket_rows().filter(status="in_progress", redo_count=0).first()
     with clock.frozen_at(NOW + dt.timedelta(minutes=5)):
         replied = actions.reply(_unit_staff(in_progress.lead_unit_id, Role.HANDLER), in_progress.pk,
                                 "您好！经核查，问题已处理完毕。", outcome="resolved")

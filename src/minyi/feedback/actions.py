@@ -97,13 +97,12 @@ def review(actor: Actor, ticket_id: int, *, decision: str, explanation: str) -> 
             if unit is None:
                 raise Conflict(_("No unit replied to this ticket; it cannot be redone."), "no_unit")
             due = sla.redo_deadline(now, ticket.time_limit_days + ticket.extended_days)
-            ticket.redo_count += 1
-            ticket.escalated = True
+            ticket.redo_count += 1  # and so escalated handling from now on
             ticket.lead_unit = unit
             ticket.unit_due_at, ticket.unit_due_provisional = due.at, due.provisional
             ticket.due_at, ticket.due_provisional = due.at, due.provisional
             ticket.rating_due_at = None
-            fields += ["redo_count", "escalated", "lead_unit", "unit_due_at", "unit_due_provisional",
+            fields += ["redo_count", "lead_unit", "unit_due_at", "unit_due_provisional",
                        "due_at", "due_provisional", "rating_due_at"]
             data.update(round=ticket.redo_count, due_at=due.at.isoformat(), unit=unit.name)
         else:

@@ -51,7 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "text", "lead_unit_id", "created_at", "time_limit_days", "extended_days", "due_at",
         "due_provisional", "unit_due_at", "unit_due_provisional", "dispatched_at", "signed_at",
         "sign_due_at", "signed_late", "return_due_at", "forced_dispatch", "assist_due_at", "replied_at",
-        "rating_due_at", "redo_count", "escalated", "closed_at", "created_by_id", "merged_into_id",
+        "rating_due_at", "redo_count", "closed_at", "created_by_id", "merged_into_id",
     ),
     "event": (
         "id", "ticket_id", "actor_id", "actor_role", "actor_label", "kind", "unit_id", "from_status",
@@ -265,7 +265,7 @@ class Renderer:
             signed_late = NULL
             unit_prov = False
             replied_at = rating_due = closed_at = NULL
-            redo_count, escalated, extended_days = 0, False, 0
+            redo_count, extended_days = 0, 0
             unit_due_s = sign_due_s = 0
 
             event(tid, "submit", agent if hotline else PUBLIC, NULL, "", "submitted", "",
@@ -495,7 +495,7 @@ class Renderer:
                 event(tid, "review", self.supervisor, lead, "under_review", "in_progress", note,
                       f'{{"decision": "redo", "rating": {rating_id}, "round": 1, "due_at": "{iso(redo_due)}", '
                       f'"unit": "{unit_name}"}}', True, t)
-                status, redo_count, escalated, rating_due = "in_progress", 1, True, NULL
+                status, redo_count, rating_due = "in_progress", 1, NULL
                 due, due_prov, unit_due_s, unit_prov = redo_due, redo_prov, redo_due, redo_prov
                 unit_due = ts(redo_due)
                 # Escalated handling: a handler writes the new reply, the leader approves it.
@@ -553,7 +553,7 @@ class Renderer:
                 f"{title}\t{hotline_text if hotline else text}\t{lead}\t{ts(t0)}\t{limit}\t{extended_days}\t{ts(due)}\t"
                 f"{'t' if due_prov else 'f'}\t{unit_due}\t{'t' if unit_prov else 'f'}\t{dispatched_at}\t{signed_at}\t"
                 f"{sign_due}\t{signed_late}\t{return_due}\tf\t{assist_due}\t{replied_at}\t{rating_due}\t{redo_count}\t"
-                f"{'t' if escalated else 'f'}\t{closed_at}\t{agent_id if hotline else NULL}\t{NULL}\n"
+                f"{closed_at}\t{agent_id if hotline else NULL}\t{NULL}\n"
             )
         counts = [ids[k] - chunk.bases[k] for k in range(len(draw.TABLES))]
         return out, counts

@@ -159,9 +159,8 @@ class Ticket(models.Model):
         _("may be rated until"), null=True, blank=True,
         help_text=_("The end of the rating window; an unrated ticket closes then, counted as unrated."),
     )
-    redo_count = models.PositiveSmallIntegerField(_("times redone"), default=0)
-    escalated = models.BooleanField(
-        _("escalated handling"), default=False,
+    redo_count = models.PositiveSmallIntegerField(
+        _("times redone"), default=0,
         help_text=_("提级办理: after a redo, the unit leader approves each reply before the requester sees it."),
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -215,6 +214,11 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def escalated(self) -> bool:
+        """Escalated handling (提级办理): once redone, the unit leader signs every reply."""
+        return self.redo_count > 0
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
