@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from minyi.calls.numbers import mask_number, normalise_number
+from minyi.calls.numbers import normalise_number
 from minyi.calls.routing import BindingView, Route, conflicts, end_reason, route
 from minyi.calls.sip import (
     build_response,
@@ -20,6 +20,7 @@ from minyi.calls.sip import (
     uri_user,
     well_formed,
 )
+from minyi.privacy.policy import mask_phone
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=20)
@@ -54,7 +55,7 @@ def test_numbers_are_compared_in_national_form(text, expected):
     ("number", "masked"), [("13800138000", "138****8000"), ("075583212345", "075*****2345"), ("12345", "*****")]
 )
 def test_masks(number, masked):
-    assert mask_number(number) == masked
+    assert mask_phone(number) == masked
 
 
 def view(pk, number, a, b, expires=LATER, active=True):

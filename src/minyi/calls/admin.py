@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from minyi.calls.models import LOCAL, Binding, CallRecord, HandlerLine, VirtualNumber
-from minyi.calls.numbers import mask_number, normalise_number
+from minyi.calls.numbers import normalise_number
+from minyi.privacy.policy import mask_phone
 
 #: At most this many numbers in one bulk addition.
 BULK_MAX = 2000
@@ -150,7 +151,7 @@ class HandlerLineAdmin(admin.ModelAdmin):
 
     @admin.display(description=_lazy("phone"))
     def masked_phone(self, obj: HandlerLine) -> str:
-        return mask_number(obj.phone)
+        return mask_phone(obj.phone)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -182,11 +183,11 @@ class BindingAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_lazy("requester's number (A)"))
     def masked_a(self, obj: Binding) -> str:
-        return mask_number(obj.party_a)
+        return mask_phone(obj.party_a)
 
     @admin.display(description=_lazy("handler's number (B)"))
     def masked_b(self, obj: Binding) -> str:
-        return mask_number(obj.party_b)
+        return mask_phone(obj.party_b)
 
 
 @admin.register(CallRecord)

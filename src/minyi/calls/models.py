@@ -9,9 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from minyi.calls.numbers import mask_number
 from minyi.org.models import Unit
 from minyi.privacy.fields import EncryptedTextField
+from minyi.privacy.policy import mask_phone
 from minyi.tickets.models import Ticket
 
 LOCAL = "local"
@@ -57,7 +57,7 @@ class HandlerLine(models.Model):
         verbose_name_plural = _("handlers' lines")
 
     def __str__(self) -> str:
-        return f"{self.user}: {mask_number(self.phone)}"
+        return f"{self.user}: {mask_phone(self.phone)}"
 
 
 class EndReason(models.TextChoices):

@@ -23,10 +23,3 @@ def normalise_number(text: str) -> str:
     if international and digits and not digits.startswith(("1", "0")):
         digits = "0" + digits  # a landline dialled from abroad drops its trunk 0
     return digits
-
-
-def mask_number(number: str) -> str:
-    """``13800138000`` → ``138****8000``: enough to tell lines apart, not to call them."""
-    if len(number) >= 7:
-        return number[:3] + "*" * (len(number) - 7) + number[-4:]
-    return "*" * len(number)
