@@ -119,6 +119,23 @@ def review(actor: Actor, ticket_id: int, *, decision: str, explanation: str) -> 
     return ticket
 
 
+def require_new_reply(actor: Actor, ticket_id: int, *, note: str, data: dict) -> Ticket:
+    """A confirmed quality finding sends a replied ticket back to its unit for a new reply,
+    with a redo's shorter deadline; the rating window closes until the new reply."""
+    with transition(actor, ticket_id, "require_new_reply") as (ticket, role):
+        before = ticket.status
+        due = sla.redo_deadline(clock.now(), ticket.time_limit_days + ticket.extended_days)
+        ticket.status = workflow.target_for("require_new_reply")
+        ticket.unit_due_at, ticket.unit_due_provisional = due.at, due.provisional
+        ticket.rating_due_at = None
+        ticket.save(update_fields=["status", "unit_due_at", "unit_due_provisional", "rating_due_at"])
+        record_event(
+            ticket, "require_new_reply", actor, role, from_status=before, note=note, unit=ticket.lead_unit,
+            public=False, data={**data, "due_at": due.at.isoformat()},
+        )
+    return ticket
+
+
 def rate_by_link(token: str, *, rating: str, comment: str = "") -> Ticket:
     """The requester rates through the one-use link sent with the reply."""
     ticket_id, reply_id = read_token(token)

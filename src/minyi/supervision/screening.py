@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from minyi.core import clock
 from minyi.core.errors import Conflict, NotFound
 from minyi.org.actors import Actor
-from minyi.sla import services as sla
 from minyi.supervision import quality
 from minyi.supervision.access import SUPERVISE_ROLES, access_screening_queryset, access_supervise
 from minyi.supervision.models import ReplyScreening, SupervisionOrder
 from minyi.tickets import workflow
-from minyi.tickets.actions import record_event, required_text, transition
+from minyi.tickets.actions import record_event, required_text
 from minyi.tickets.models import Reply
 
 log = logging.getLogger(__name__)
@@ -116,6 +115,7 @@ def confirm(actor: Actor, screening_id: int, *, note: str) -> ReplyScreening:
     """A supervisor confirms a finding: a quality supervision order is opened, and a ticket still
     awaiting its rating goes back to the unit for a new reply with a redo's shorter deadline (a
     closed ticket stays closed; the unit answers the order)."""
+    from minyi.feedback.actions import require_new_reply  # feedback builds on supervision
     from minyi.supervision.actions import open_manual  # actions build on the access module
 
     note = required_text(note, "note", 2000)
@@ -125,18 +125,7 @@ def confirm(actor: Actor, screening_id: int, *, note: str) -> ReplyScreening:
         ticket_id = row.ticket_id
         # A replied ticket goes back to the unit; one already there, or closed, just gets the order.
         if row.ticket.status in workflow.TRANSITIONS["require_new_reply"].sources:
-            with transition(actor, ticket_id, "require_new_reply") as (ticket, role):
-                before = ticket.status
-                due = sla.redo_deadline(now, ticket.time_limit_days + ticket.extended_days)
-                ticket.status = workflow.target_for("require_new_reply")
-                ticket.unit_due_at, ticket.unit_due_provisional = due.at, due.provisional
-                ticket.rating_due_at = None
-                ticket.save(update_fields=["status", "unit_due_at", "unit_due_provisional", "rating_due_at"])
-                record_event(
-                    ticket, "require_new_reply", actor, role, from_status=before, note=note,
-                    unit=ticket.lead_unit, public=False,
-                    data={"screening": row.pk, "reply": row.reply_id, "due_at": due.at.isoformat()},
-                )
+            require_new_reply(actor, ticket_id, note=note, data={"screening": row.pk, "reply": row.reply_id})
         order = open_manual(actor, ticket_id, reason=note, cause=SupervisionOrder.Cause.QUALITY)
         row.state, row.decided_by, row.decided_at, row.decision_note, row.order = (
             ReplyScreening.State.CONFIRMED, actor.user, now, note, order,
