@@ -27,7 +27,7 @@ def reveal(actor: Actor, ticket_id: int, *, field: str, reason: str) -> str:
     refusal: DomainError | None = None
     if field not in policy.FIELDS:
         refusal = InvalidInput(_("Unknown field."), "invalid_field", field="field")
-    elif not policy.may_reveal(actor.roles, field):
+    elif not access.can_reveal(actor, field):
         refusal = Forbidden(_("Your role may not reveal this field."), "role_not_allowed")
     elif ticket.anonymous:
         refusal = Conflict(_("The requester is anonymous: there is nothing to reveal."), "anonymous")

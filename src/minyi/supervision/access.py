@@ -62,10 +62,15 @@ def access_order(actor: Actor, order_id: int, *, for_update: bool = False) -> Su
     return orders.select_related("ticket", "unit").get(pk=order_id)
 
 
+def can_answer_order(actor: Actor, order: SupervisionOrder) -> bool:
+    """The supervised unit's handlers and leaders answer its orders."""
+    return bool(actor.roles & UNIT_ROLES) and actor.unit_id is not None and order.unit_id == actor.unit_id
+
+
 def access_answer_order(actor: Actor, order_id: int) -> SupervisionOrder:
-    """The supervised unit's handlers and leaders answer its orders (locked for the answer)."""
+    """An order `actor` may answer, locked for the answer."""
     order = access_order(actor, order_id, for_update=True)
-    if not (actor.roles & UNIT_ROLES) or actor.unit_id is None or order.unit_id != actor.unit_id:
+    if not can_answer_order(actor, order):
         raise Forbidden(_("Only the supervised unit may answer this order."), "not_supervised_unit")
     return order
 

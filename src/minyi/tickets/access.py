@@ -94,6 +94,12 @@ def access_intake(actor: Actor) -> None:
         raise Forbidden(_("Your role may not do this."), "role_not_allowed")
 
 
+def can_review(actor: Actor) -> bool:
+    """Whether the review queue of dissatisfied ratings is for `actor`: the roles the workflow
+    table lets review."""
+    return actor.is_staff_user and workflow.role_for("review", actor.roles) is not None
+
+
 #: Roles that read the audit of reveals of personal data.
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
@@ -246,10 +252,18 @@ def access_requester_contact(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         contact[field] = privacy.shown(field, getattr(ticket, attribute), privacy.visibility(actor.roles, field))
     contact["revealable"] = [
         field for field, attribute in privacy.FIELDS.items()
-        if getattr(ticket, attribute) and privacy.may_reveal(actor.roles, field)
-        and privacy.visibility(actor.roles, field) != privacy.CLEAR
+        if getattr(ticket, attribute) and can_reveal(actor, field)
     ]
     return contact
+
+
+def can_reveal(actor: Actor, field: str) -> bool:
+    """Whether `actor` may reveal `field` in clear (with a reason): a field its roles see
+    masked or not at all, which one of them may reveal (minyi.privacy.policy)."""
+    return (
+        actor.is_staff_user and privacy.may_reveal(actor.roles, field)
+        and privacy.visibility(actor.roles, field) != privacy.CLEAR
+    )
 
 
 def access_phone_search(actor: Actor) -> None:

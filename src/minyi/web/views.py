@@ -54,6 +54,7 @@ from minyi.supervision.access import (
     access_order,
     access_screening_queryset,
     access_supervision_queryset,
+    can_answer_order,
     can_see_supervision,
     can_supervise,
     sees_all_orders,
@@ -618,7 +619,7 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
         supervision_open = (
             access_supervision_queryset(actor).filter(status=SupervisionOrder.Status.OPEN).count()
         )
-    reviewer = may_review(actor)
+    reviewer = access.can_review(actor)
     reviews_open = (
         access.access_ticket_queryset(actor).filter(status=Status.UNDER_REVIEW).count() if reviewer else 0
     )
@@ -1597,7 +1598,7 @@ def add_order_forms(actor: Actor, row: dict[str, Any], supervisor: bool, failed:
     supervisor closes it (the actions check both again)."""
     order = row["order"]
     is_open = order.status == SupervisionOrder.Status.OPEN
-    own_unit = bool(actor.roles & UNIT_ROLES) and order.unit_id is not None and order.unit_id == actor.unit_id
+    own_unit = can_answer_order(actor, order)
     row["answer_form"] = row["close_form"] = None
     if is_open and own_unit:
         row["answer_form"] = (
@@ -1791,18 +1792,13 @@ def supervise(request: HttpRequest, ticket_id: int) -> HttpResponse:
 # --- the review of dissatisfied ratings (满意度审核) ---------------------------------------------
 
 
-def may_review(actor: Actor) -> bool:
-    """Whether the review queue is for `actor`: the roles the workflow table lets review."""
-    return actor.is_staff_user and workflow.role_for("review", actor.roles) is not None
-
-
 @staff_view
 @require_GET
 def reviews(request: HttpRequest) -> HttpResponse:
     """Tickets whose reply was rated dissatisfied, waiting longest first; each links to the
     ticket, where the review form is. Below, the latest decisions."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    if not may_review(actor):
+    if not access.can_review(actor):
         return console_error(request, Forbidden(_("Your role may not do this."), "role_not_allowed"))
     visible = access.access_ticket_queryset(actor)
     waiting = (
