@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +27,7 @@ from minyi.privacy.crypto import phone_hash
 from minyi.sla import services as sla
 from minyi.tickets import access, notify, workflow
 from minyi.tickets.choices import OPEN_STATUSES, Rating, ReplyState, RequestType, Status
-from minyi.tickets.codes import hash_access_code, new_access_code, next_number
+from minyi.tickets.codes import hash_access_code, new_access_code
 from minyi.tickets.intake import CleanFile, Submission
 from minyi.tickets.models import (
     AssistInput,
@@ -39,6 +39,7 @@ from minyi.tickets.models import (
     TicketEvent,
     TicketRating,
 )
+from minyi.tickets.store import store_new_ticket
 from minyi.tickets.timeline import followed
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,41 @@ log = logging.getLogger(__name__)
 
 def _status_label(status: str) -> str:
     return str(Status(status).label) if status in Status.values else status
+
+
+def new_event(
+    ticket: Ticket,
+    kind: str,
+    actor: Actor,
+    role: str,
+    *,
+    from_status: str,
+    note: str = "",
+    unit: Unit | None = None,
+    data: dict[str, Any] | None = None,
+    public: bool = True,
+) -> TicketEvent:
+    """A timeline event of `ticket`, not yet saved (`record_event` saves it)."""
+    return TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        actor=actor.user,
+        actor_role=role,
+        actor_label=actor.label,
+        unit=unit,
+        from_status=from_status,
+        to_status=ticket.status,
+        note=note,
+        data=data or {},
+        public=public,
+        created_at=clock.now(),
+    )
+
+
+def event_saved(event: TicketEvent) -> TicketEvent:
+    """After an event is written: its notifications go out once the transaction commits."""
+    transaction.on_commit(lambda: notify.event_committed(event.pk, event.kind))
+    return event
 
 
 def record_event(
@@ -60,22 +96,11 @@ def record_event(
     data: dict[str, Any] | None = None,
     public: bool = True,
 ) -> TicketEvent:
-    event = TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        actor=actor.user,
-        actor_role=role,
-        actor_label=actor.label,
-        unit=unit,
-        from_status=from_status,
-        to_status=ticket.status,
-        note=note,
-        data=data or {},
-        public=public,
-        created_at=clock.now(),
+    event = new_event(
+        ticket, kind, actor, role, from_status=from_status, note=note, unit=unit, data=data, public=public
     )
-    transaction.on_commit(lambda: notify.event_committed(event.pk, kind))
-    return event
+    event.save(force_insert=True)
+    return event_saved(event)
 
 
 @contextmanager
@@ -143,43 +168,45 @@ def submit(actor: Actor, submission: Submission) -> tuple[Ticket, str]:
     now = clock.now()
     days, urgent_hours = sla.policy_for(submission.type, submission.category)
     due = sla.deadline_for(now, days, urgent=submission.urgent, urgent_hours=urgent_hours)
-    with transaction.atomic():
-        ticket = Ticket.objects.create(
-            number=next_number(clock.local_today()),
-            channel=submission.channel,
-            status=Status.SUBMITTED,
-            anonymous=submission.anonymous,
-            requester_kind=submission.requester_kind,
-            requester_name=submission.requester_name,
-            requester_phone=submission.requester_phone,
-            requester_phone_hash=phone_hash(submission.requester_phone),
-            requester_id_number=submission.requester_id_number,
-            requester_email=submission.requester_email,
-            enterprise_name=submission.enterprise_name,
-            enterprise_credit_code=submission.enterprise_credit_code,
-            contact_allowed=submission.contact_allowed,
-            access_code_hash=hash_access_code(code),
-            type=submission.type,
-            urgent=submission.urgent,
-            category=submission.category,
-            district=submission.district,
-            street=submission.street,
-            address=submission.address,
-            latitude=submission.latitude,
-            longitude=submission.longitude,
-            title=submission.title,
-            text=submission.text,
-            created_at=now,
-            time_limit_days=days,
-            due_at=due.at,
-            due_provisional=due.provisional,
-            created_by=actor.user,
-        )
+    ticket = Ticket(
+        channel=submission.channel,
+        status=Status.SUBMITTED,
+        anonymous=submission.anonymous,
+        requester_kind=submission.requester_kind,
+        requester_name=submission.requester_name,
+        requester_phone=submission.requester_phone,
+        requester_phone_hash=phone_hash(submission.requester_phone),
+        requester_id_number=submission.requester_id_number,
+        requester_email=submission.requester_email,
+        enterprise_name=submission.enterprise_name,
+        enterprise_credit_code=submission.enterprise_credit_code,
+        contact_allowed=submission.contact_allowed,
+        access_code_hash=hash_access_code(code),
+        type=submission.type,
+        urgent=submission.urgent,
+        category=submission.category,
+        district=submission.district,
+        street=submission.street,
+        address=submission.address,
+        latitude=submission.latitude,
+        longitude=submission.longitude,
+        title=submission.title,
+        text=submission.text,
+        created_at=now,
+        time_limit_days=days,
+        due_at=due.at,
+        due_provisional=due.provisional,
+        created_by=actor.user,
+    )
+    event = new_event(
+        ticket, "submit", actor, role, from_status="",
+        data={"channel": ticket.channel, "attachments": len(submission.files)},
+    )
+    # One statement on PostgreSQL without attachments; a transaction when files follow.
+    with transaction.atomic() if submission.files else nullcontext():
+        store_new_ticket(ticket, event, clock.local_today())
         add_attachments(ticket, submission.files, actor)
-        record_event(
-            ticket, "submit", actor, role, from_status="",
-            data={"channel": ticket.channel, "attachments": len(submission.files)},
-        )
+    event_saved(event)
     log.info("ticket %s submitted via %s", ticket.number, ticket.channel)
     if settings.MINYI_AUTO_DISPATCH:
         from minyi.dispatch.services import auto_dispatch  # dispatch builds on this module

@@ -46,4 +46,9 @@ def next_number(day: dt.date) -> str:
             [day],
         )
         last = cursor.fetchone()[0]
+    return number_for(day, last)
+
+
+def number_for(day: dt.date, last: int) -> str:
+    """The readable number of the day's `last`-th ticket: 20261130-000123."""
     return f"{day:%Y%m%d}-{last:06d}"

@@ -69,7 +69,9 @@ class DailySequence(models.Model):
 
 
 class Ticket(models.Model):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    # Unique through Meta.constraints: on PostgreSQL `unique=True` would add a second, LIKE-only
+    # index that no query uses and every insert pays for.
+    number = models.CharField(_("number"), max_length=20)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
@@ -85,7 +87,7 @@ class Ticket(models.Model):
     # keyed hash. Read it only through `access.access_requester_contact` and the reveal action.
     requester_name = EncryptedTextField(_("requester name"), blank=True)
     requester_phone = EncryptedTextField(_("requester phone"), blank=True)
-    requester_phone_hash = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    requester_phone_hash = models.CharField(max_length=40, blank=True, editable=False)
     requester_id_number = EncryptedTextField(_("requester ID number"), blank=True)
     enterprise_name = models.CharField(_("enterprise name"), max_length=100, blank=True)
     enterprise_credit_code = models.CharField(
@@ -103,8 +105,8 @@ class Ticket(models.Model):
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category")
     )
-    district = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    district = models.ForeignKey(  # indexed by ticket_district_status
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"), db_index=False
     )
     street = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -120,15 +122,15 @@ class Ticket(models.Model):
     title = models.CharField(_("title"), max_length=100)
     text = models.TextField(_("text"))
 
-    lead_unit = models.ForeignKey(
+    lead_unit = models.ForeignKey(  # indexed by ticket_unit_status_cov
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="lead_tickets",
-        verbose_name=_("lead unit"),
+        verbose_name=_("lead unit"), db_index=False,
     )
     assisting_units = models.ManyToManyField(
         Unit, blank=True, related_name="assisting_tickets", verbose_name=_("assisting units")
     )
 
-    created_at = models.DateTimeField(_("submitted at"), db_index=True)
+    created_at = models.DateTimeField(_("submitted at"))  # indexed by ticket_created_cov
     # The requester's clock runs from submission; the unit's from its receipt (dispatch).
     time_limit_days = models.PositiveSmallIntegerField(
         _("time limit (working days)"), default=0, help_text=_("The policy's limit when taken in.")
@@ -194,6 +196,7 @@ class Ticket(models.Model):
                 | (models.Q(requester_name="") & models.Q(enterprise_credit_code="")),
                 name="ticket_anonymous_keeps_no_identity",
             ),
+            models.UniqueConstraint(fields=["number"], name="ticket_number_unique"),
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
@@ -210,6 +213,8 @@ class Ticket(models.Model):
             models.Index(
                 fields=["created_at"], include=["dispatched_at", "replied_at", "status"], name="ticket_created_cov"
             ),
+            # A caller's earlier tickets, by the keyed hash of their number.
+            models.Index(fields=["requester_phone_hash"], name="ticket_phone_hash"),
         ]
 
     def __str__(self) -> str:
@@ -368,7 +373,9 @@ class TicketEvent(models.Model):
     Rows are never updated or deleted.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(  # indexed by event_ticket_time
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=32)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

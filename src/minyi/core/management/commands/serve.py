@@ -7,6 +7,7 @@ The access log never shows query strings (they may carry an access code) nor cli
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Any
@@ -74,4 +75,9 @@ class Command(BaseCommand):
             f"Minyi on http://{config['bind']} — {config['workers']} workers × {config['threads']} threads, "
             f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
         )
+        # Everything imported so far lives as long as the server: move it out of the garbage
+        # collector's sight before forking, so the workers' collections stay short and the pages
+        # shared with the master are not copied when a collection touches them.
+        gc.collect()
+        gc.freeze()
         Server().run()

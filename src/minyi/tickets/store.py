@@ -1,0 +1,109 @@
+"""Storing a new ticket: its number, its row and its first timeline event, in one go.
+
+On PostgreSQL this is one statement (a data-modifying `WITH`): the day's counter is counted up,
+the ticket inserted with the number it gives and the event with the ticket's id, so a ticket
+costs one round trip and one commit, and the day's counter row stays locked only while that
+statement runs and commits (not while Python builds the rest of the request), which is what
+lets many intake requests run at once. Elsewhere (SQLite) the same happens in a transaction
+through the ORM. Either way the caller's objects come back saved (primary keys and number set).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.db import connection, models, transaction
+
+from minyi.tickets.codes import next_number, number_for
+from minyi.tickets.models import DailySequence, Ticket, TicketEvent
+
+#: Django's own field classes whose database value is the Python value itself when it already
+#: has this type (so `get_db_prep_save` can be skipped: it would return it unchanged).
+_PLAIN: dict[type[models.Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+}
+
+
+def _plain_type(field: models.Field) -> type | None:
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return int if isinstance(target, models.AutoField | models.BigAutoField | models.IntegerField) else None
+    return _PLAIN.get(type(field))
+
+
+@cache
+def _insert_fields(model: type[models.Model]) -> tuple[tuple[models.Field, str, type | None, bool], ...]:
+    """The columns an INSERT of `model` writes (every concrete field but the automatic key),
+    each with its quoted column name, its plain Python type if any, and whether it is one of
+    Django's own field classes (whose None is NULL)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    return tuple(
+        (f, quote(f.column), _plain_type(f), type(f).__module__.startswith("django.db.models."))
+        for f in meta.local_concrete_fields
+        if f is not meta.auto_field
+    )
+
+
+def _columns_and_values(obj: models.Model, skip: str = "") -> tuple[list[str], list[Any]]:
+    """Column names and database values of `obj` as Django's INSERT would write them (defaults,
+    `auto_now_add`, encrypted fields sealed by their `get_db_prep_save`); a plain value (a string
+    in a text column, a None in one of Django's own fields...) is passed as it is."""
+    columns, values = [], []
+    for field, column, plain, builtin in _insert_fields(type(obj)):
+        if field.attname == skip:
+            continue
+        value = field.pre_save(obj, True)
+        if not (type(value) is plain or (value is None and builtin)):
+            value = field.get_db_prep_save(value, connection)
+        columns.append(column)
+        values.append(value)
+    return columns, values
+
+
+def _saved(obj: models.Model, pk: int) -> None:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def store_new_ticket(ticket: Ticket, event: TicketEvent, day) -> None:
+    """Give `ticket` the next number of `day` and insert it with its first `event`."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            ticket.number = next_number(day)
+            ticket.save(force_insert=True)
+            event.ticket = ticket
+            event.save(force_insert=True)
+        return
+    quote = connection.ops.quote_name
+    sequence, tickets, events = (quote(m._meta.db_table) for m in (DailySequence, Ticket, TicketEvent))
+    ticket.number = ""
+    t_columns, t_values = _columns_and_values(ticket, skip="number")
+    e_columns, e_values = _columns_and_values(event, skip="ticket_id")
+    prefix = number_for(day, 0)[:-6]
+    sql = (
+        f"WITH n AS (INSERT INTO {sequence} (day, last) VALUES (%s, 1) "  # noqa: S608 (quoted names)
+        f"ON CONFLICT (day) DO UPDATE SET last = {sequence}.last + 1 RETURNING last), "
+        f"t AS (INSERT INTO {tickets} ({quote('number')}, {', '.join(t_columns)}) "
+        f"SELECT %s || CASE WHEN n.last < 1000000 THEN lpad(n.last::text, 6, '0') ELSE n.last::text END, "
+        f"{', '.join(['%s'] * len(t_values))} FROM n RETURNING id, {quote('number')}), "
+        f"e AS (INSERT INTO {events} ({quote('ticket_id')}, {', '.join(e_columns)}) "
+        f"SELECT t.id, {', '.join(['%s'] * len(e_values))} FROM t RETURNING id) "
+        f"SELECT t.id, t.{quote('number')}, e.id FROM t, e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, prefix, *t_values, *e_values])
+        ticket_id, number, event_id = cursor.fetchone()
+    ticket.number = number
+    _saved(ticket, ticket_id)
+    event.ticket = ticket
+    _saved(event, event_id)
