@@ -22,7 +22,7 @@ from minyi.tickets.codes import (
     normalise_code,
 )
 from minyi.tickets.intake import clean_submission, credit_code_valid
-from minyi.tickets.models import Attachment, Ticket
+from minyi.tickets.models import Attachment, DailySequence, Ticket, TicketEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -317,6 +317,27 @@ def test_numbers_count_per_day_in_shanghai(org, actors):
     next_day = dt.datetime(2026, 11, 26, 16, 30, tzinfo=dt.UTC)
     assert _submit_at(org, actors, next_day).number == "20261127-000001"
     assert _submit_at(org, actors, day1).number == "20261126-000005"
+
+
+def test_a_new_ticket_is_stored_as_the_orm_would_store_it(org, actors):
+    """PostgreSQL stores a new ticket with one hand-built statement: every column must come
+    back as the in-memory ticket has it (sealed personal data too), with its first event."""
+    moment = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+    ticket = _submit_at(org, actors, moment)
+    stored = Ticket.objects.get(pk=ticket.pk)
+    for field in Ticket._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(ticket, field.attname), field.name
+    assert (stored.requester_name, stored.requester_phone, stored.address) == ("张三", "13800138000", "莲花北村12栋")
+    [event] = TicketEvent.objects.filter(ticket=ticket)
+    assert (event.kind, event.from_status, event.to_status) == ("submit", "", "submitted")
+    assert event.data == {"channel": "hotline", "attachments": 0}
+    assert event.actor == actors["agent"].user
+
+
+def test_numbers_past_a_million_a_day_keep_counting(org, actors):
+    DailySequence.objects.create(day=dt.date(2026, 11, 26), last=999_999)
+    moment = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+    assert _submit_at(org, actors, moment).number == "20261126-1000000"
 
 
 def test_number_format(db):

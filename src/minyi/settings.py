@@ -178,6 +178,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Sessions read from the shared cache (written through to the database): one query less on
+    # every console page. Only with a shared cache: a per-process cache would keep a session
+    # alive in other workers after logging out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "minyi",

@@ -14,7 +14,7 @@ from ninja.security.base import AuthBase
 
 from minyi.core import clock
 from minyi.core.errors import NotAuthenticated
-from minyi.org.actors import Actor, actor_for_user
+from minyi.org.actors import Actor, actor_for_user, for_one_request
 from minyi.org.models import ApiToken
 
 
@@ -41,7 +41,7 @@ def actor_from_token(token: str) -> Actor:
     if seconds > 0:
         hit = _actors.get(digest)
         if hit is not None and time.monotonic() - hit[0] < seconds and hit[2] > now:
-            return hit[1]
+            return for_one_request(hit[1])
     row = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=digest, expires_at__gt=now, user__is_active=True)
@@ -55,7 +55,7 @@ def actor_from_token(token: str) -> Actor:
         if len(_actors) > 10_000:
             _actors.clear()
         _actors[digest] = (time.monotonic(), actor, row.expires_at)
-    return actor
+    return for_one_request(actor)
 
 
 def request_actor(request: HttpRequest) -> Actor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from minyi.org.models import CITY_WIDE_ROLES, Role, StaffProfile
@@ -19,6 +19,9 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     unit_id: int | None = None
     label: str = ""
+    #: What was read about this actor during one web or API request (the tickets its unit
+    #: assists...), when the actor lives for one request only (`for_one_request`); None otherwise.
+    memo: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def is_staff_user(self) -> bool:
@@ -52,6 +55,13 @@ def actor_for_user(user: Any) -> Actor:
     )
     user._minyi_actor = actor
     return actor
+
+
+def for_one_request(actor: Actor) -> Actor:
+    """A copy of `actor` that remembers what it read until the request ends."""
+    copy = replace(actor)
+    object.__setattr__(copy, "memo", {})
+    return copy
 
 
 def requester_actor() -> Actor:

@@ -1,5 +1,5 @@
-"""Reference data read on every intake (categories with their parents, the gazetteer, the
-time-limit rules), kept per process and re-read at most every MINYI_REFERENCE_CACHE_SECONDS
+"""Reference data read on every intake and every console page (categories with their parents,
+the gazetteer, the time-limit rules, the units' names, the supervision levels), kept per process and re-read at most every MINYI_REFERENCE_CACHE_SECONDS
 (0 in tests: always read). Administrators' edits reach every process within that time.
 The objects are shared: read them, never change them."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from minyi.org.models import Category, Region
+from minyi.org.models import Category, Region, Unit
 
 
 @dataclass
@@ -20,6 +20,8 @@ class Snapshot:
     regions: dict[tuple[str, str], Region] = field(default_factory=dict)  # (kind, code or name) → region
     region_ids: dict[int, Region] = field(default_factory=dict)
     policies: dict[str, list[Any]] = field(default_factory=dict)  # request type → TimeLimitPolicy rows
+    unit_names: dict[int, str] = field(default_factory=dict)
+    supervision_levels: dict[int, Any] = field(default_factory=dict)  # level → SupervisionLevel
 
     def category(self, pk: int) -> Category | None:
         found = self.categories.get(pk)
@@ -41,6 +43,7 @@ _memo: dict[str, Any] = {"at": -1e9, "snapshot": None}
 
 def _load() -> Snapshot:
     from minyi.sla.models import TimeLimitPolicy
+    from minyi.supervision.models import SupervisionLevel
 
     snap = Snapshot()
     snap.categories = {c.pk: c for c in Category.objects.all()}
@@ -57,6 +60,8 @@ def _load() -> Snapshot:
         snap.regions[(region.kind, f"name:{region.code}@{region.parent_id}")] = region
     for rule in TimeLimitPolicy.objects.all():
         snap.policies.setdefault(rule.request_type, []).append(rule)
+    snap.unit_names = dict(Unit.objects.values_list("pk", "name"))
+    snap.supervision_levels = {lv.level: lv for lv in SupervisionLevel.objects.all()}
     return snap
 
 
@@ -68,6 +73,23 @@ def snapshot() -> Snapshot:
     if _memo["snapshot"] is None or now - _memo["at"] > seconds:
         _memo["snapshot"], _memo["at"] = _load(), now
     return _memo["snapshot"]
+
+
+def cached() -> Snapshot | None:
+    """The snapshot when reference data is cached (MINYI_REFERENCE_CACHE_SECONDS > 0), else None:
+    callers then read the tables themselves."""
+    return snapshot() if settings.MINYI_REFERENCE_CACHE_SECONDS > 0 else None
+
+
+def link_category_parents(category: Category | None) -> None:
+    """Give a category read from the database its ancestors from the snapshot, so that its
+    `path` costs no query (nothing happens when reference data is not cached)."""
+    snap = cached()
+    if category is None or snap is None:
+        return
+    known = snap.categories.get(category.pk)
+    if known is not None and known.parent_id == category.parent_id:
+        category._state.fields_cache["parent"] = known._state.fields_cache.get("parent")
 
 
 def invalidate() -> None:

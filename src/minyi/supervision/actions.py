@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from minyi.core import clock
 from minyi.core.errors import Conflict, InvalidInput
+from minyi.org import reference
 from minyi.org.actors import Actor, system_actor
 from minyi.org.models import UNIT_ROLES
 from minyi.sla import services
@@ -38,6 +39,10 @@ DEFAULT_LEVELS = {1: 1, 2: 2, 3: 2, 4: 3}  # level -> working days to respond, i
 
 
 def levels() -> dict[int, SupervisionLevel]:
+    """The supervision levels by number (reference data, cached per process)."""
+    snap = reference.cached()
+    if snap is not None:
+        return snap.supervision_levels
     return {lv.level: lv for lv in SupervisionLevel.objects.all()}
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from minyi.core import clock
 from minyi.core.errors import Forbidden, NotAuthenticated, NotFound, RateLimited
+from minyi.org import reference
 from minyi.org.actors import PUBLIC, SYSTEM, Actor
 from minyi.org.models import UNIT_ROLES, Role
 from minyi.privacy import policy as privacy
@@ -38,7 +39,10 @@ def access_ticket_queryset(actor: Actor) -> QuerySet[Ticket]:
         # first: as a short literal list, PostgreSQL ORs two index scans (the lead unit's and
         # the primary key's) instead of filtering every open ticket through a subquery.
         through = Ticket.assisting_units.through.objects.filter(unit_id=actor.unit_id)
-        assisting = list(through.values_list("ticket_id", flat=True)[: ASSISTING_LIST_MAX + 1])
+        memo = actor.memo if actor.memo is not None else {}
+        assisting = memo.get("assisting")
+        if assisting is None:  # read once per request
+            assisting = memo["assisting"] = list(through.values_list("ticket_id", flat=True)[: ASSISTING_LIST_MAX + 1])
         if len(assisting) > ASSISTING_LIST_MAX:
             return tickets.filter(Q(lead_unit_id=actor.unit_id) | Q(pk__in=through.values("ticket_id")))
         if not assisting:
@@ -70,6 +74,7 @@ def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> 
     ).first()
     if ticket is None:
         raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
+    reference.link_category_parents(ticket.category)
     return ticket
 
 

@@ -40,7 +40,8 @@ from minyi.dispatch import services as dispatch_services
 from minyi.feedback import actions as feedback_actions
 from minyi.feedback.models import RatingReview
 from minyi.feedback.stats import unit_feedback
-from minyi.org.actors import Actor, actor_for_user, requester_actor
+from minyi.org import reference
+from minyi.org.actors import Actor, actor_for_user, for_one_request, requester_actor
 from minyi.org.models import UNIT_ROLES, Category, Region, Role, Unit
 from minyi.sla import actions as sla_actions
 from minyi.sla import clocks
@@ -576,7 +577,7 @@ def staff_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespo
                 login = f"{reverse('web:login')}?{urlencode({'next': request.htmx.current_url_abs_path or reverse('web:worklist')})}"  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(login)
             return redirect_to_login(request.get_full_path())
-        actor = actor_for_user(request.user)
+        actor = for_one_request(actor_for_user(request.user))
         try:
             access.require_staff(actor)
         except DomainError as exc:
@@ -607,7 +608,13 @@ def virtual_number_admin_url() -> str:
 
 def header_context(request: HttpRequest) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    unit = Unit.objects.filter(pk=actor.unit_id).only("name").first() if actor.unit_id else None
+    unit_name = ""
+    if actor.unit_id:
+        snap = reference.cached()
+        if snap is not None:
+            unit_name = snap.unit_names.get(actor.unit_id, "")
+        else:
+            unit_name = Unit.objects.filter(pk=actor.unit_id).values_list("name", flat=True).first() or ""
     unread = Notification.objects.filter(
         user=actor.user,
         read_at__isnull=True,
@@ -634,7 +641,7 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
         "me": {
             "label": actor.label,
             "roles": [role_text(r) for r in sorted(actor.roles)],
-            "unit": unit.name if unit else "",
+            "unit": unit_name,
             "is_admin": is_admin,
             "can_intake": access.can_intake(actor),
             "unread": unread,
