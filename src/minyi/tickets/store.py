@@ -47,7 +47,7 @@ def _insert_fields(model: type[models.Model]) -> tuple[tuple[models.Field, str, 
     meta = model._meta
     quote = connection.ops.quote_name
     return tuple(
-        (f, quote(f.column), _plain_type(f), type(f).__module__.startswith("django.db.models."))
+        (f, quote(f.column or f.name), _plain_type(f), type(f).__module__.startswith("django.db.models."))
         for f in meta.local_concrete_fields
         if f is not meta.auto_field
     )
