@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from minyi.org.models import CITY_WIDE_ROLES, Role, StaffProfile
+from django.contrib.auth import get_user_model
+
+from minyi.org.models import CITY_WIDE_ROLES, Role
 
 #: Pseudo-roles that are not staff groups.
 REQUESTER = "requester"
@@ -43,15 +45,21 @@ def actor_for_user(user: Any) -> Actor:
     if cached is not None:
         return cached
     valid = set(Role.values)
-    roles = {name for name in user.groups.values_list("name", flat=True) if name in valid}
+    # One query: a row per group (at least one row), each with the staff profile's columns.
+    rows = list(
+        get_user_model()._default_manager.filter(pk=user.pk).values_list(
+            "groups__name", "staff_profile__unit_id", "staff_profile__display_name"
+        )
+    )
+    roles = {name for name, _, _ in rows if name in valid}
     if user.is_superuser:
         roles.add(Role.ADMIN)
-    profile = StaffProfile.objects.filter(user=user).only("unit_id", "display_name").first()
+    unit_id, display_name = (rows[0][1], rows[0][2]) if rows else (None, None)
     actor = Actor(
         user=user,
         roles=frozenset(roles),
-        unit_id=profile.unit_id if profile else None,
-        label=(profile.display_name if profile and profile.display_name else user.get_username()),
+        unit_id=unit_id,
+        label=display_name or user.get_username(),
     )
     user._minyi_actor = actor
     return actor
