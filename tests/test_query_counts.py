@@ -92,3 +92,26 @@ def test_the_monthly_measures_are_a_few_aggregates(api, new_ticket, travel):
         new_ticket("closed")
     many = count(lambda: api("get", "/api/v1/insights/kpis", "cityleader", {"month": "2026-11"}))
     assert few == many <= 12
+
+
+def test_the_console_ticket_page_does_not_grow_with_its_history(handler_client, new_ticket, actors, settings):
+    from minyi.feedback.actions import review
+    from minyi.org import reference
+
+    once = new_ticket("replied")
+    twice = new_ticket("replied")
+    actions.rate(actors["agent"], twice.pk, rating="dissatisfied")
+    review(actors["supervisor"], twice.pk, decision="redo", explanation="诉求合理")
+    actions.reply(actors["leader"], twice.pk, "经单位领导复查，电梯已于11月5日完成全面检修并通过验收。", outcome="resolved")
+    handler_client.get(f"/console/tickets/{once.pk}/")
+    few = count(lambda: handler_client.get(f"/console/tickets/{once.pk}/"))
+    many = count(lambda: handler_client.get(f"/console/tickets/{twice.pk}/"))
+    assert few == many <= 25
+    # As in production, reference data (units, categories, supervision levels) from the
+    # per-process snapshot: a few queries less on every page.
+    settings.MINYI_REFERENCE_CACHE_SECONDS = 60
+    reference.invalidate()
+    handler_client.get(f"/console/tickets/{once.pk}/")
+    cached = count(lambda: handler_client.get(f"/console/tickets/{twice.pk}/"))
+    reference.invalidate()
+    assert cached <= 22
