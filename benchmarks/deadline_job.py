@@ -269,11 +269,12 @@ def reset_job_state(now: dt.datetime, seed: int) -> dict[str, int]:
 
     from minyi.sla.models import SlaAlert
     from minyi.supervision import actions as supervision
-    from minyi.supervision.models import SupervisionOrder
+    from minyi.supervision.models import ReplyScreening, SupervisionOrder
     from minyi.tickets.choices import AT_UNIT_STATUSES
     from minyi.tickets.models import Notification, Ticket, TicketEvent
 
-    tables = [m._meta.db_table for m in (Notification, TicketEvent, SlaAlert, SupervisionOrder)]
+    # Screenings refer to quality orders: emptied with them (the benchmark loads none).
+    tables = [m._meta.db_table for m in (Notification, TicketEvent, SlaAlert, SupervisionOrder, ReplyScreening)]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)}")  # noqa: S608
     rnd = random.Random(seed + 1)
