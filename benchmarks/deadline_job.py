@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import machine  # benchmarks/machine.py: the line describing this machine
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/minyi_bench"
@@ -332,6 +334,7 @@ def timed(label: str, now: dt.datetime) -> tuple[float, dict[str, int]]:
 
 def main() -> None:
     args = parse_args()
+    print(machine.describe())
     ensure_database(args.database_url)
     setup_django(args.database_url)
 

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import machine  # benchmarks/machine.py: the line describing this machine
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/minyi_bench_gen"
@@ -115,6 +117,7 @@ def figures() -> None:
 
 def main() -> None:
     args = parse_args()
+    print(machine.describe())
     setup(args.database_url)
     from minyi.generate import runner, store
 

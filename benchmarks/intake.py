@@ -27,6 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import machine  # benchmarks/machine.py: the line describing this machine
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 DATA_KEY = "bench:YmVuY2htYXJrLW9ubHktZGF0YS1rZXktMzItYnl0ZXM="
@@ -206,6 +208,7 @@ def main() -> None:
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/minyi_bench_intake"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
     args = parser.parse_args()
+    print(machine.describe())
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
     ensure_database(args.database_url)

@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+import machine  # benchmarks/machine.py: the line describing this machine
+
 DATA_KEY = "bench:YmVuY2htYXJrLW9ubHktZGF0YS1rZXktMzItYnl0ZXM="
 BENCH_SECRET = "benchmark-only"  # noqa: S105 (a throwaway benchmark database's key)
 
@@ -63,6 +65,7 @@ def main() -> None:
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/minyi_bench10m"))
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
+    print(machine.describe())
     setup(args.database_url)
 
     from django.contrib.auth import get_user_model
