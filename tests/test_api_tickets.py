@@ -297,3 +297,27 @@ def test_the_lead_unit_reads_the_timeline(api, new_ticket):
     ticket = new_ticket("in_progress")
     kinds = [e["kind"] for e in api("get", f"{URL}/{ticket.pk}/events", "handler").json()]
     assert kinds == ["submit", "dispatch", "sign"]
+
+
+@pytest.mark.parametrize("ordering", ["time_left", "-created_at"])
+def test_a_page_read_in_two_steps_is_the_page_of_the_ordered_list(mix, actors, ordering):
+    """`ticket_page` (ids first, then the rows) gives each page exactly as slicing the ordered
+    queryset would, and clamps a page number out of range to the last page."""
+    from minyi.api.app import TicketFilter, filtered_tickets
+    from minyi.core import clock
+    from minyi.sla import services
+    from minyi.tickets.paging import ticket_page
+
+    now, calendar = clock.now(), services.current_calendar()
+    tickets = filtered_tickets(actors["dispatcher"], TicketFilter(ordering=ordering), now, calendar).select_related(
+        "category", "district"
+    )
+    everything = [t.pk for t in tickets]
+    assert len(everything) >= 5
+    for number in (1, 2, 3):
+        page, rows = ticket_page(tickets, number, 2)
+        assert [t.pk for t in rows] == everything[(page.number - 1) * 2: page.number * 2]
+    page, rows = ticket_page(tickets, 999, 2)
+    assert page.number == page.paginator.num_pages
+    assert [t.pk for t in rows] == everything[(page.number - 1) * 2:]
+    assert all(hasattr(t, "running_due") for t in rows) == (ordering == "time_left")

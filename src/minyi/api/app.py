@@ -43,6 +43,7 @@ from minyi.tickets.choices import Status as TicketStatus
 from minyi.tickets.duplicates import similar_open_tickets
 from minyi.tickets.intake import clean_files, clean_submission
 from minyi.tickets.models import Ticket
+from minyi.tickets.paging import ticket_page
 from minyi.tickets.timeline import (
     followed,
     latest_rating,
@@ -407,11 +408,10 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
         .select_related("category", "district", "street", "lead_unit")
         .defer(*PERSONAL_COLUMNS, "text")  # a list shows none of them: nothing to decrypt
     )
-    paginator = Paginator(tickets, page_size)
-    page = paginator.get_page(filters.page)
+    page, rows = ticket_page(tickets, filters.page, page_size)
     return {
-        "count": paginator.count, "page": page.number, "page_size": page_size,
-        "results": [{**_summary(t, now, calendar), "title": access.visible_text(actor, t.title)} for t in page],
+        "count": page.paginator.count, "page": page.number, "page_size": page_size,
+        "results": [{**_summary(t, now, calendar), "title": access.visible_text(actor, t.title)} for t in rows],
     }
 
 

@@ -202,7 +202,10 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
             # A unit's worklist sorts by the running deadline: covered, only the page's rows
             # are read from the table (PostgreSQL; SQLite ignores INCLUDE).
-            models.Index(fields=["lead_unit", "status"], include=["unit_due_at", "due_at"], name="ticket_unit_status_cov"),
+            models.Index(
+                fields=["lead_unit", "status"], include=["unit_due_at", "due_at", "created_at", "id"],
+                name="ticket_unit_status_cov",
+            ),
             models.Index(fields=["district", "status"], name="ticket_district_status"),
             models.Index(fields=["status", "due_at"], name="ticket_status_due"),
             models.Index(fields=["status", "unit_due_at"], name="ticket_status_unit_due"),

@@ -75,6 +75,7 @@ from minyi.tickets.choices import (
 from minyi.tickets.duplicates import Similar, similar_open_tickets
 from minyi.tickets.intake import clean_files
 from minyi.tickets.models import Attachment, Notification, Reply, Ticket, TicketRating
+from minyi.tickets.paging import ticket_page
 from minyi.tickets.timeline import (
     event_label,
     followed,
@@ -817,8 +818,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         tickets = clocks.by_time_left(tickets)
     else:
         tickets = tickets.order_by("-created_at", "-id")
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    page, rows = ticket_page(tickets, request.GET.get("page"), PAGE_SIZE)
     counts = tab_counts(actor, base, tabs)
     query = {k: v for k, v in params.items() if v}
     unsorted = {k: v for k, v in query.items() if k != "sort"}
