@@ -109,6 +109,12 @@ def main() -> None:
     console = Client()
     console.force_login(handler)
 
+    # As `minyi serve` does before forking its workers: what lives as long as the process is
+    # kept out of the garbage collector's full passes.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     rng = random.Random(7)
     ids = list(Ticket.objects.filter(lead_unit_id=unit_id).order_by("-id").values_list("id", flat=True)[:5000])
     months = sorted({t.strftime("%Y-%m") for t in Ticket.objects.order_by("-id").values_list("created_at", flat=True)[:1]})

@@ -43,7 +43,7 @@ from minyi.tickets.choices import Status as TicketStatus
 from minyi.tickets.duplicates import similar_open_tickets
 from minyi.tickets.intake import clean_files, clean_submission
 from minyi.tickets.models import Ticket
-from minyi.tickets.paging import ticket_page
+from minyi.tickets.paging import LIST_DEFERRED, ticket_page
 from minyi.tickets.timeline import (
     followed,
     latest_rating,
@@ -347,7 +347,6 @@ class TicketFilter(Schema):
     page_size: int = 20
 
 
-PERSONAL_COLUMNS = ("requester_name", "requester_phone", "requester_email", "requester_id_number", "address")
 ORDERINGS = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
 
 
@@ -406,7 +405,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
     tickets = (
         filtered_tickets(actor, filters, now, calendar)
         .select_related("category", "district", "street", "lead_unit")
-        .defer(*PERSONAL_COLUMNS, "text")  # a list shows none of them: nothing to decrypt
+        .defer(*LIST_DEFERRED)
     )
     page, rows = ticket_page(tickets, filters.page, page_size)
     return {

@@ -21,6 +21,7 @@ class Snapshot:
     region_ids: dict[int, Region] = field(default_factory=dict)
     policies: dict[str, list[Any]] = field(default_factory=dict)  # request type → TimeLimitPolicy rows
     unit_names: dict[int, str] = field(default_factory=dict)
+    unit_options: list[tuple[str, str]] = field(default_factory=list)  # active units by code: (id, name)
     supervision_levels: dict[int, Any] = field(default_factory=dict)  # level → SupervisionLevel
 
     def category(self, pk: int) -> Category | None:
@@ -61,6 +62,9 @@ def _load() -> Snapshot:
     for rule in TimeLimitPolicy.objects.all():
         snap.policies.setdefault(rule.request_type, []).append(rule)
     snap.unit_names = dict(Unit.objects.values_list("pk", "name"))
+    snap.unit_options = [
+        (str(pk), name) for pk, name in Unit.objects.filter(active=True).order_by("code").values_list("pk", "name")
+    ]
     snap.supervision_levels = {lv.level: lv for lv in SupervisionLevel.objects.all()}
     return snap
 

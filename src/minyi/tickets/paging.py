@@ -15,6 +15,9 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
+#: Columns no ticket list shows: the personal data (nothing to decrypt) and the full text.
+LIST_DEFERRED = ("requester_name", "requester_phone", "requester_email", "requester_id_number", "address", "text")
+
 
 def ticket_page(tickets: QuerySet[Any], number: Any, size: int) -> tuple[Page, list[Any]]:
     """The page `number` (clamped as `Paginator.get_page` does) of the ordered `tickets`, and

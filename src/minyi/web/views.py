@@ -75,7 +75,7 @@ from minyi.tickets.choices import (
 from minyi.tickets.duplicates import Similar, similar_open_tickets
 from minyi.tickets.intake import clean_files
 from minyi.tickets.models import Attachment, Notification, Reply, Ticket, TicketRating
-from minyi.tickets.paging import ticket_page
+from minyi.tickets.paging import LIST_DEFERRED, ticket_page
 from minyi.tickets.timeline import (
     event_label,
     followed,
@@ -796,6 +796,25 @@ def apply_filters(actor: Actor, tickets: QuerySet[Ticket], params: dict[str, str
     return tickets
 
 
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The worklist filter's categories (indented by level), districts and units, as (value,
+    label) pairs; from the reference snapshot when it is cached."""
+    snap = reference.cached()
+    if snap is not None:
+        categories = sorted((c for c in snap.categories.values() if c.active), key=lambda c: c.code)
+        districts = sorted((r for r in snap.region_ids.values() if r.kind == Region.Kind.DISTRICT), key=lambda r: r.code)
+        units = snap.unit_options
+    else:
+        categories = list(Category.objects.filter(active=True).order_by("code"))
+        districts = list(Region.objects.filter(kind=Region.Kind.DISTRICT).order_by("code"))
+        units = [(str(pk), name) for pk, name in Unit.objects.filter(active=True).order_by("code").values_list("pk", "name")]
+    return {
+        "categories": [(str(c.pk), "　" * (min(c.level, 3) - 1) + c.name) for c in categories],
+        "districts": [(d.code, d.name) for d in districts],
+        "units": units,
+    }
+
+
 @staff_view
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
@@ -813,7 +832,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     tickets = clocks.with_deadlines(tickets, now, calendar)
     if params["warning"] in clocks.WARNING_STATES:
         tickets = tickets.filter(clocks.warning_filter(params["warning"], now, calendar))
-    tickets = tickets.select_related("category", "district", "street", "lead_unit")
+    tickets = tickets.select_related("category", "district", "street", "lead_unit").defer(*LIST_DEFERRED)
     if params["sort"] == "time_left":
         tickets = clocks.by_time_left(tickets)
     else:
@@ -839,9 +858,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     context.update(
         statuses=Status.choices,
         types=RequestType.choices,
-        categories=Category.objects.filter(active=True).order_by("code"),
-        districts=Region.objects.filter(kind=Region.Kind.DISTRICT).order_by("code"),
-        units=Unit.objects.filter(active=True).order_by("code"),
+        **filter_choices(),
         warnings=list(WARNING_LABELS.items()),
         sorts=list(SORTS.items()),
     )

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import template
+from django.template.defaultfilters import date as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -22,6 +29,17 @@ from minyi.tickets.choices import (
 from minyi.tickets.timeline import event_label as _event_label
 
 register = template.Library()
+
+
+@register.simple_tag
+def select_options(choices: Iterable[tuple[object, object]], selected: object) -> SafeString:
+    """`<option>`s for (value, label) pairs, the one equal to `selected` selected: built in
+    Python, since a filter list may have hundreds of options (every unit) on every page."""
+    chosen = "" if selected is None else str(selected)
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if str(value) == chosen else "", label) for value, label in choices),  # noqa: S308
+    )
 
 
 def _label(choices, value: str) -> str:
@@ -79,6 +97,25 @@ def filesize(value: int) -> str:
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} KB"
     return f"{value / (1024 * 1024):.1f} MB"
+
+
+@register.simple_tag
+def deadline(due: Any, warning: str = "", provisional: bool = False) -> SafeString:
+    """A deadline in Shenzhen time with its warning badge and provisional marker (a tag, not an
+    included template: it is drawn on every row of a worklist)."""
+    if not due:
+        return mark_safe('<span class="muted">—</span>')  # noqa: S308
+    html = format_html('<span class="deadline nowrap">{}</span>', date_format(localtime(due), "Y-m-d H:i"))
+    if warning:
+        html += format_html(
+            ' <span class="badge warning-{}" data-warning="{}">{}</span>', warning, warning, warning_label(warning)
+        )
+    if provisional:
+        html += format_html(
+            ' <span class="badge badge-provisional" data-provisional title="{}">{}</span>',
+            _("Counted on a year whose holiday notice is not loaded yet."), _("Provisional"),
+        )
+    return mark_safe(html)  # noqa: S308 (built with format_html)
 
 
 @register.filter
