@@ -115,3 +115,21 @@ def test_the_console_ticket_page_does_not_grow_with_its_history(handler_client, 
     cached = count(lambda: handler_client.get(f"/console/tickets/{twice.pk}/"))
     reference.invalidate()
     assert cached <= 22
+
+
+def test_intake_writes_a_ticket_in_one_statement_on_postgresql(api, org, settings):
+    """A new ticket, its number and its first event: one statement on PostgreSQL (no
+    transaction held open across round trips); through the ORM elsewhere."""
+    from conftest import submission_data
+
+    # As in production: categories, places and the token's actor cached per process.
+    settings.MINYI_REFERENCE_CACHE_SECONDS = settings.MINYI_TOKEN_CACHE_SECONDS = 60
+    api("post", "/api/v1/tickets", "agent", submission_data(org))  # token and reference data read
+    with CaptureQueriesContext(connection) as ctx:
+        response = api("post", "/api/v1/tickets", "agent", submission_data(org))
+    assert response.status_code == 201, response.content
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))]
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith("WITH n AS (INSERT INTO"), writes
+    else:
+        assert len(writes) == 3, writes  # the day's number, the ticket, its event
