@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import transaction
@@ -49,18 +49,17 @@ def _status_label(status: str) -> str:
     return str(Status(status).label) if status in Status.values else status
 
 
-def new_event(
-    ticket: Ticket,
-    kind: str,
-    actor: Actor,
-    role: str,
-    *,
-    from_status: str,
-    note: str = "",
-    unit: Unit | None = None,
-    data: dict[str, Any] | None = None,
-    public: bool = True,
-) -> TicketEvent:
+class EventFields(TypedDict, total=False):
+    """What an event says besides its ticket, kind, actor and role."""
+
+    from_status: Required[str]
+    note: str
+    unit: Unit | None
+    data: dict[str, Any] | None
+    public: bool
+
+
+def new_event(ticket: Ticket, kind: str, actor: Actor, role: str, **fields: Unpack[EventFields]) -> TicketEvent:
     """A timeline event of `ticket`, not yet saved (`record_event` saves it)."""
     return TicketEvent(
         ticket=ticket,
@@ -68,12 +67,12 @@ def new_event(
         actor=actor.user,
         actor_role=role,
         actor_label=actor.label,
-        unit=unit,
-        from_status=from_status,
+        unit=fields.get("unit"),
+        from_status=fields["from_status"],
         to_status=ticket.status,
-        note=note,
-        data=data or {},
-        public=public,
+        note=fields.get("note", ""),
+        data=fields.get("data") or {},
+        public=fields.get("public", True),
         created_at=clock.now(),
     )
 
@@ -84,21 +83,9 @@ def event_saved(event: TicketEvent) -> TicketEvent:
     return event
 
 
-def record_event(
-    ticket: Ticket,
-    kind: str,
-    actor: Actor,
-    role: str,
-    *,
-    from_status: str,
-    note: str = "",
-    unit: Unit | None = None,
-    data: dict[str, Any] | None = None,
-    public: bool = True,
-) -> TicketEvent:
-    event = new_event(
-        ticket, kind, actor, role, from_status=from_status, note=note, unit=unit, data=data, public=public
-    )
+def record_event(ticket: Ticket, kind: str, actor: Actor, role: str, **fields: Unpack[EventFields]) -> TicketEvent:
+    """Append one event to `ticket`'s timeline (in the caller's transaction)."""
+    event = new_event(ticket, kind, actor, role, **fields)
     event.save(force_insert=True)
     return event_saved(event)
 
