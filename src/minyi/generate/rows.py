@@ -36,6 +36,7 @@ from minyi.generate.worktime import (
 )
 from minyi.org.demo import history
 from minyi.sla.policies import redo_working_days
+from minyi.tickets.codes import number_prefix
 
 NULL = "\\N"
 #: The value of `Ticket.access_code_hash` of generated tickets: no access code exists (it
@@ -150,7 +151,7 @@ class Clock:
         span = range(self.base, last_day + 3)
         self.days = [f"{worktime.to_date(d):%Y-%m-%d} " for d in span]
         self.iso_days = [f"{worktime.to_date(d):%Y-%m-%d}T" for d in span]
-        self.numbers = [f"{worktime.to_date(d):%Y%m%d}-" for d in span]
+        self.numbers = [number_prefix(worktime.to_date(d)) for d in span]
         self.times = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}{utc_suffix}" for s in range(DAY)]
         self.iso_times = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08:00" for s in range(DAY)]
 

@@ -32,23 +32,30 @@ def access_code_matches(code: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_access_code(code), stored_hash)
 
 
-def next_number(day: dt.date) -> str:
-    """The next readable ticket number of `day`; call inside a transaction (the row stays locked)."""
+def count_up_sql() -> str:
+    """The statement that creates or counts up a day's row (parameter: the day) and returns its
+    new value (PostgreSQL and SQLite ≥ 3.35); the row stays locked until the transaction ends."""
     from minyi.tickets.models import DailySequence
 
     table = connection.ops.quote_name(DailySequence._meta.db_table)
-    # One statement (PostgreSQL and SQLite ≥ 3.35): the day's row is created or counted up and
-    # its new value returned; the row stays locked until the caller's transaction ends.
+    return (
+        f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (a quoted table name)
+        f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+    )
+
+
+def next_number(day: dt.date) -> str:
+    """The next readable ticket number of `day`; call inside a transaction (the row stays locked)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (a quoted table name)
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
+        cursor.execute(count_up_sql(), [day])
         last = cursor.fetchone()[0]
     return number_for(day, last)
 
 
+def number_prefix(day: dt.date) -> str:
+    return f"{day:%Y%m%d}-"
+
+
 def number_for(day: dt.date, last: int) -> str:
-    """The readable number of the day's `last`-th ticket: 20261130-000123."""
-    return f"{day:%Y%m%d}-{last:06d}"
+    """The readable number of the day's `last`-th ticket: 20261130-000123 (six digits at least)."""
+    return f"{number_prefix(day)}{last:06d}"

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-from minyi.tickets.codes import next_number, number_for
-from minyi.tickets.models import DailySequence, Ticket, TicketEvent
+from minyi.tickets.codes import count_up_sql, next_number, number_prefix
+from minyi.tickets.models import Ticket, TicketEvent
 
 #: Django's own field classes whose database value is the Python value itself when it already
 #: has this type (so `get_db_prep_save` can be skipped: it would return it unchanged).
@@ -85,14 +85,12 @@ def store_new_ticket(ticket: Ticket, event: TicketEvent, day) -> None:
             event.save(force_insert=True)
         return
     quote = connection.ops.quote_name
-    sequence, tickets, events = (quote(m._meta.db_table) for m in (DailySequence, Ticket, TicketEvent))
-    ticket.number = ""
+    tickets, events = (quote(m._meta.db_table) for m in (Ticket, TicketEvent))
     t_columns, t_values = _columns_and_values(ticket, skip="number")
     e_columns, e_values = _columns_and_values(event, skip="ticket_id")
-    prefix = number_for(day, 0)[:-6]
     sql = (
-        f"WITH n AS (INSERT INTO {sequence} (day, last) VALUES (%s, 1) "  # noqa: S608 (quoted names)
-        f"ON CONFLICT (day) DO UPDATE SET last = {sequence}.last + 1 RETURNING last), "
+        f"WITH n AS ({count_up_sql()}), "  # noqa: S608 (quoted names)
+        # The number as `number_for` writes it: the day's prefix, then six digits at least.
         f"t AS (INSERT INTO {tickets} ({quote('number')}, {', '.join(t_columns)}) "
         f"SELECT %s || CASE WHEN n.last < 1000000 THEN lpad(n.last::text, 6, '0') ELSE n.last::text END, "
         f"{', '.join(['%s'] * len(t_values))} FROM n RETURNING id, {quote('number')}), "
@@ -101,7 +99,7 @@ def store_new_ticket(ticket: Ticket, event: TicketEvent, day) -> None:
         f"SELECT t.id, t.{quote('number')}, e.id FROM t, e"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [day, prefix, *t_values, *e_values])
+        cursor.execute(sql, [day, number_prefix(day), *t_values, *e_values])
         ticket_id, number, event_id = cursor.fetchone()
     ticket.number = number
     _saved(ticket, ticket_id)
