@@ -29,6 +29,7 @@ from minyi.core.errors import DomainError, InvalidInput, NotAuthenticated
 from minyi.core.ratelimit import check_rate
 from minyi.dispatch import api as dispatch_api
 from minyi.feedback import actions as feedback_actions
+from minyi.org import reference
 from minyi.org.actors import Actor, requester_actor
 from minyi.org.models import Category, Region, Unit
 from minyi.privacy import actions as privacy_actions
@@ -37,7 +38,7 @@ from minyi.privacy.models import Reveal
 from minyi.sla import actions as sla_actions
 from minyi.sla import clocks, services
 from minyi.sla.calendar import WorkCalendar
-from minyi.tickets import access, actions
+from minyi.tickets import access, actions, presence
 from minyi.tickets.choices import OPEN_STATUSES, Channel, RequestType
 from minyi.tickets.choices import Status as TicketStatus
 from minyi.tickets.duplicates import similar_open_tickets
@@ -249,8 +250,11 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         ],
         replies=[
             _reply_out(r, lambda a: f"/api/v1/tickets/{ticket.pk}/attachments/{a.token}")
-            for r in ticket.replies.select_related("unit", "outcome").prefetch_related("attachments")
-        ],
+            for r in presence.mark_empty(
+                list(ticket.replies.select_related("unit", "outcome").prefetch_related(
+                    *(["attachments"] if presence.has(ticket, "attachments") else []))),
+                "attachments", when=not presence.has(ticket, "attachments"))
+        ] if presence.has(ticket, "replies") else [],
         rating=latest_rating(ticket),
         rating_due_at=ticket.rating_due_at,
         redo_count=ticket.redo_count,
@@ -269,7 +273,8 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         closed_at=ticket.closed_at,
         available_actions=access.available_transitions(actor, ticket),
         merged_into=ticket.merged_into.number if ticket.merged_into else None,
-        merged=list(ticket.merged_tickets.order_by("id").values_list("number", flat=True)),
+        merged=list(ticket.merged_tickets.order_by("id").values_list("number", flat=True))
+        if presence.has(ticket, "merged_tickets") else [],
         **sla_api.time_limit_fields(ticket, now, calendar),
     )
     return data
@@ -402,12 +407,9 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
     access.require_staff(actor)
     now, calendar = clock.now(), services.current_calendar()
     page_size = max(1, min(filters.page_size, 100))
-    tickets = (
-        filtered_tickets(actor, filters, now, calendar)
-        .select_related("category", "district", "street", "lead_unit")
-        .defer(*LIST_DEFERRED)
-    )
+    tickets = reference.with_ticket_relations(filtered_tickets(actor, filters, now, calendar)).defer(*LIST_DEFERRED)
     page, rows = ticket_page(tickets, filters.page, page_size)
+    reference.attach_ticket_relations(rows)
     return {
         "count": page.paginator.count, "page": page.number, "page_size": page_size,
         "results": [{**_summary(t, now, calendar), "title": access.visible_text(actor, t.title)} for t in rows],
@@ -417,7 +419,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
 @api.get("/tickets/{ticket_id}", response={200: s.TicketOut, **ERRORS}, auth=staff, tags=["tickets"])
 def get_ticket(request: HttpRequest, ticket_id: int):
     actor = _actor(request)
-    return _detail(actor, access.access_ticket(actor, ticket_id))
+    return _detail(actor, access.access_ticket(actor, ticket_id, present=True))
 
 
 @api.get("/tickets/{ticket_id}/events", response={200: list[s.EventOut], **ERRORS}, auth=staff, tags=["tickets"])
@@ -460,7 +462,8 @@ def ticket_attachment(request: HttpRequest, ticket_id: int, token: str):
 
 def _after(actor: Actor, ticket: Ticket | int) -> dict[str, Any]:
     """The ticket's detail after an action (read anew, as the caller may see it)."""
-    return _detail(actor, access.access_ticket(actor, ticket if isinstance(ticket, int) else ticket.pk))
+    ticket_id = ticket if isinstance(ticket, int) else ticket.pk
+    return _detail(actor, access.access_ticket(actor, ticket_id, present=True))
 
 
 TRANSITION: dict[str, Any] = {"response": {200: s.TicketOut, **ERRORS}, "auth": staff, "tags": ["transitions"]}

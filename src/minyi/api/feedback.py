@@ -17,7 +17,6 @@ from minyi.core import clock
 from minyi.core.errors import Forbidden, InvalidInput
 from minyi.core.ratelimit import check_rate
 from minyi.feedback import actions as feedback_actions
-from minyi.feedback.models import RatingReview
 from minyi.feedback.stats import unit_feedback
 from minyi.org.actors import Actor
 from minyi.supervision import actions as supervision_actions
@@ -29,7 +28,7 @@ from minyi.supervision.access import (
 )
 from minyi.supervision.dashboard import dashboard
 from minyi.supervision.models import ReplyScreening
-from minyi.tickets import access
+from minyi.tickets import access, presence
 from minyi.tickets.choices import Status
 from minyi.tickets.models import ReplyOutcome, Ticket
 from minyi.tickets.timeline import latest_rating, requester_can_rate
@@ -44,8 +43,8 @@ def reviews_out(ticket: Ticket) -> list[dict[str, Any]]:
     return [
         {"decision": r.decision, "explanation": r.explanation, "round": r.round, "redo_due_at": r.redo_due_at,
          "decided_at": r.decided_at}
-        for r in RatingReview.objects.filter(ticket=ticket).order_by("decided_at", "id")
-    ]
+        for r in ticket.reviews.order_by("decided_at", "id")
+    ] if presence.has(ticket, "reviews") else []
 
 
 def screening_out(row: ReplyScreening) -> dict[str, Any]:
@@ -57,6 +56,8 @@ def screening_out(row: ReplyScreening) -> dict[str, Any]:
 
 
 def screenings_out(actor: Actor, ticket: Ticket) -> list[dict[str, Any]]:
+    if not presence.has(ticket, "screenings"):
+        return []
     rows = access_screening_queryset(actor).filter(ticket=ticket).order_by("screened_at", "id")
     return [screening_out(r) for r in rows]
 

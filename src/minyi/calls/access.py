@@ -29,8 +29,11 @@ def handler_number(actor: Actor) -> str:
     """The actor's own line (party B), in national form; "" when the administrator set none."""
     if actor.user is None:
         return ""
-    phone = HandlerLine.objects.filter(user=actor.user).values_list("phone", flat=True).first()
-    return normalise_number(phone or "")
+    memo = actor.memo if actor.memo is not None else {}  # read once per request (the page asks twice)
+    if "handler_line" not in memo:
+        phone = HandlerLine.objects.filter(user=actor.user).values_list("phone", flat=True).first()
+        memo["handler_line"] = normalise_number(phone or "")
+    return str(memo["handler_line"])
 
 
 def refusal(actor: Actor, ticket: Ticket) -> DomainError | None:

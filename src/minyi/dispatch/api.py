@@ -11,7 +11,7 @@ from minyi.api import schemas as s
 from minyi.api.auth import StaffAuth, request_actor
 from minyi.dispatch import services
 from minyi.org.actors import Actor
-from minyi.tickets import access
+from minyi.tickets import access, presence
 from minyi.tickets.models import Ticket
 
 router = Router(tags=["dispatch"])
@@ -25,7 +25,7 @@ def assist_inputs_out(ticket: Ticket) -> list[dict[str, Any]]:
             "late": item.late, "created_at": item.created_at,
         }
         for item in ticket.assist_inputs.select_related("unit", "author__staff_profile")
-    ]
+    ] if presence.has(ticket, "assist_inputs") else []
 
 
 def routing_out(actor: Actor, ticket: Ticket) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from minyi.org import reference
 from minyi.org.actors import PUBLIC, SYSTEM, Actor
 from minyi.org.models import UNIT_ROLES, Role
 from minyi.privacy import policy as privacy
-from minyi.tickets import workflow
+from minyi.tickets import presence, workflow
 from minyi.tickets.codes import access_code_matches, normalise_code
 from minyi.tickets.models import Attachment, Ticket
 
@@ -60,7 +60,9 @@ def require_staff(actor: Actor) -> None:
         raise Forbidden(_("Your account has no role on the platform."), "no_role")
 
 
-def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False, present: bool = False) -> Ticket:
+    """The ticket `ticket_id` if `actor` may see it (NotFound otherwise). `present`: also read
+    which related rows it has (`presence`), for the pages that show them."""
     require_staff(actor)
     tickets = access_ticket_queryset(actor)
     if for_update:
@@ -69,13 +71,13 @@ def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False) -> 
         if not visible:
             raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
         return Ticket.objects.select_for_update().get(pk=ticket_id)
-    ticket = tickets.filter(pk=ticket_id).select_related(
-        "category", "district", "street", "lead_unit", "merged_into"
-    ).first()
+    tickets = reference.with_ticket_relations(tickets.filter(pk=ticket_id))
+    ticket = (presence.annotate(tickets) if present else tickets).first()
     if ticket is None:
         raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
+    reference.attach_ticket_relations([ticket])
     reference.link_category_parents(ticket.category)
-    return ticket
+    return presence.mark_absent(ticket) if present else ticket
 
 
 def access_ticket_id_by_number(actor: Actor, number: str) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from minyi.tickets import presence
 from minyi.tickets.choices import ReplyState, Status
 from minyi.tickets.models import Reply, Ticket, TicketEvent, TicketRating
 
@@ -88,6 +89,8 @@ def public_timeline(ticket: Ticket) -> list[dict]:
 
 
 def latest_rating(ticket: Ticket) -> str | None:
+    if not presence.has(ticket, "ratings"):
+        return None
     rating = ticket.ratings.order_by("-created_at", "-id").first()
     return rating.rating if rating else None
 

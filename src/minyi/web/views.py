@@ -63,7 +63,7 @@ from minyi.supervision.access import (
 from minyi.supervision.actions import levels as supervision_levels
 from minyi.supervision.dashboard import dashboard
 from minyi.supervision.models import ReplyScreening, SupervisionLevel, SupervisionOrder
-from minyi.tickets import access, actions, workflow
+from minyi.tickets import access, actions, presence, workflow
 from minyi.tickets.choices import (
     AT_UNIT_STATUSES,
     Channel,
@@ -832,12 +832,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
     tickets = clocks.with_deadlines(tickets, now, calendar)
     if params["warning"] in clocks.WARNING_STATES:
         tickets = tickets.filter(clocks.warning_filter(params["warning"], now, calendar))
-    tickets = tickets.select_related("category", "district", "street", "lead_unit").defer(*LIST_DEFERRED)
+    tickets = reference.with_ticket_relations(tickets).defer(*LIST_DEFERRED)
     if params["sort"] == "time_left":
         tickets = clocks.by_time_left(tickets)
     else:
         tickets = tickets.order_by("-created_at", "-id")
     page, rows = ticket_page(tickets, request.GET.get("page"), PAGE_SIZE)
+    reference.attach_ticket_relations(rows)
     counts = tab_counts(actor, base, tabs)
     query = {k: v for k, v in params.items() if v}
     unsorted = {k: v for k, v in query.items() if k != "sort"}
@@ -1064,7 +1065,7 @@ def time_limit_context(
         ticket.supervision_orders.select_related("milestone").order_by(
             "status", "-opened_at", "-id"
         )
-    )
+    ) if presence.has(ticket, "supervision_orders") else []
     orders = [
         {
             "order": order,
@@ -1137,14 +1138,15 @@ def routing_suggestion(ticket: Ticket) -> dispatch_services.Routed:
 def staff_reply_rows(actor: Actor, ticket: Ticket, events: list[Any]) -> list[dict[str, Any]]:
     """Every reply with its outcome, state (sent, awaiting the leader, sent back), round,
     files, the leader's notes and its quality screening (for those who may see screenings)."""
-    replies = list(
-        ticket.replies.select_related(
-            "unit", "outcome", "author__staff_profile", "approved_by__staff_profile"
-        ).prefetch_related("attachments")
-    )
+    if not presence.has(ticket, "replies"):
+        return []
+    replies = ticket.replies.select_related("unit", "outcome", "author__staff_profile", "approved_by__staff_profile")
+    if presence.has(ticket, "attachments"):
+        replies = replies.prefetch_related("attachments")
+    replies = presence.mark_empty(list(replies), "attachments", when=not presence.has(ticket, "attachments"))
     screenings = {
         row.reply_id: row for row in access_screening_queryset(actor).filter(ticket=ticket)
-    } if replies else {}
+    } if replies and presence.has(ticket, "screenings") else {}
     notes: dict[Any, dict[str, str]] = {}
     for e in events:
         if e.kind in ("approve_reply", "reject_reply") and isinstance(e.data, dict) and e.data.get("reply"):
@@ -1255,7 +1257,7 @@ def call_context(actor: Actor, ticket: Ticket, *, alert: str = "") -> dict[str, 
         CallRecord.objects.filter(ticket=ticket)
         .select_related("binding__handler__staff_profile")
         .order_by("started_at", "id")
-    )
+    ) if presence.has(ticket, "calls") else []
     offer = access.can_offer_call(actor, ticket)
     if not offer and not records:
         return None
@@ -1363,8 +1365,9 @@ def ticket_context(
         "ticket": ticket,
         "routing": routing_suggestion(ticket) if "dispatch" in available or "arbitrate" in available else None,
         "similar": similar_tickets(ticket) if "merge" in available else None,
-        "merged_tickets": list(ticket.merged_tickets.order_by("id").only("id", "number", "title")),
-        "assist_inputs": list(ticket.assist_inputs.select_related("unit")),
+        "merged_tickets": list(ticket.merged_tickets.order_by("id").only("id", "number", "title"))
+        if presence.has(ticket, "merged_tickets") else [],
+        "assist_inputs": list(ticket.assist_inputs.select_related("unit")) if presence.has(ticket, "assist_inputs") else [],
         "contact": contact,
         "contact_rows": contact_rows(contact, reveal),
         "call": call_context(actor, ticket),
@@ -1374,11 +1377,12 @@ def ticket_context(
         "replies": reply_rows,
         "pending_reply": pending,
         "reply_needs_approval": ticket.escalated and workflow.role_for("reply", actor.roles) != Role.UNIT_LEADER,
-        "ratings": list(ticket.ratings.select_related("reply", "recorded_by__staff_profile")),
+        "ratings": list(ticket.ratings.select_related("reply", "recorded_by__staff_profile"))
+        if presence.has(ticket, "ratings") else [],
         "reviews": [
             {"review": r, "reviewer": staff_name(r.reviewer)}
             for r in ticket.reviews.select_related("reviewer__staff_profile", "unit").order_by("decided_at", "id")
-        ],
+        ] if presence.has(ticket, "reviews") else [],
         "review_info": review_context(ticket, now) if "review" in available else None,
         "supervise_form": supervise_form,
         "timeline": timeline,
@@ -1392,7 +1396,7 @@ def ticket_context(
 @require_GET
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     try:
-        ticket = access.access_ticket(request.actor, ticket_id)  # type: ignore[attr-defined]
+        ticket = access.access_ticket(request.actor, ticket_id, present=True)  # type: ignore[attr-defined]
     except DomainError as exc:
         return console_error(request, exc)
     return render_console(request, "web/console/ticket.html", ticket_context(request, ticket))
@@ -1523,7 +1527,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
         else:
             alert = str(exc.message)
         try:
-            ticket = access.access_ticket(actor, ticket_id)  # the current state, after a refusal
+            ticket = access.access_ticket(actor, ticket_id, present=True)  # the current state, after a refusal
         except DomainError as again:
             return console_error(request, again)
         context = ticket_context(request, ticket, failed=(transition, form), alert=alert)
@@ -1536,7 +1540,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
     if not is_htmx(request):
         return redirect("web:ticket", ticket_id=ticket_id)
     try:
-        ticket = access.access_ticket(actor, ticket_id)
+        ticket = access.access_ticket(actor, ticket_id, present=True)
     except NotFound:
         return HttpResponseClientRedirect(reverse("web:worklist"))
     return render(request, "web/console/_ticket_panel.html", ticket_context(request, ticket))
@@ -1763,7 +1767,7 @@ def order_action(request: HttpRequest, order_id: int, act: str) -> HttpResponse:
         return redirect("web:supervision")
     if from_ticket:
         try:
-            ticket = access.access_ticket(actor, order.ticket_id)
+            ticket = access.access_ticket(actor, order.ticket_id, present=True)
         except DomainError as exc:
             return console_error(request, exc)
         context = ticket_context(
@@ -1799,7 +1803,7 @@ def supervise(request: HttpRequest, ticket_id: int) -> HttpResponse:
         else:
             alert = str(exc.message)
         try:
-            ticket = access.access_ticket(actor, ticket_id)
+            ticket = access.access_ticket(actor, ticket_id, present=True)
         except DomainError as again:
             return console_error(request, again)
         context = ticket_context(request, ticket, failed=("supervise", form), alert=alert)
@@ -1809,7 +1813,7 @@ def supervise(request: HttpRequest, ticket_id: int) -> HttpResponse:
     messages.success(request, _("Supervision order opened. The unit must answer it by its deadline."))
     if not is_htmx(request):
         return redirect("web:ticket", ticket_id=ticket_id)
-    ticket = access.access_ticket(actor, ticket_id)
+    ticket = access.access_ticket(actor, ticket_id, present=True)
     return render(request, "web/console/_ticket_panel.html", ticket_context(request, ticket))
 
 

@@ -1,0 +1,71 @@
+"""A ticket page reads which related rows exist with the ticket itself (`presence`), and
+skips the queries for the kinds it has none of; what it shows is the same either way."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from minyi.api.app import _detail
+from minyi.tickets import access, actions, presence
+
+
+def rich_ticket(new_ticket, actors):
+    """A ticket with replies, a dissatisfied rating, a review and a second reply."""
+    from minyi.feedback.actions import review
+
+    ticket = new_ticket("replied")
+    actions.rate(actors["agent"], ticket.pk, rating="dissatisfied")
+    review(actors["supervisor"], ticket.pk, decision="redo", explanation="诉求合理")
+    actions.reply(actors["leader"], ticket.pk, "经单位领导复查，电梯已于11月5日完成全面检修并通过验收。", outcome="resolved")
+    return ticket
+
+
+def test_presence_tells_which_relations_a_ticket_has(new_ticket, actors):
+    ticket = rich_ticket(new_ticket, actors)
+    read = access.access_ticket(actors["supervisor"], ticket.pk, present=True)
+    assert {name for name in presence.PAGE if presence.has(read, name)} == {"replies", "ratings", "reviews", "screenings"}
+
+
+def test_absent_relations_are_read_without_a_query(new_ticket, actors):
+    ticket = new_ticket("in_progress")
+    read = access.access_ticket(actors["handler"], ticket.pk, present=True)
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(read.extensions.all()) == []
+        assert list(read.reviews.select_related("unit").order_by("decided_at")) == []
+        assert list(read.merged_tickets.order_by("id").values_list("number", flat=True)) == []
+        assert list(read.assisting_units.all()) == []
+    assert len(ctx.captured_queries) == 0
+    # Without presence nothing is assumed.
+    plain = access.access_ticket(actors["handler"], ticket.pk)
+    assert presence.has(plain, "extensions")
+    with CaptureQueriesContext(connection) as ctx:
+        list(plain.extensions.all())
+    assert len(ctx.captured_queries) == 1
+
+
+def test_the_detail_is_the_same_with_and_without_presence(new_ticket, actors, travel):
+    travel("2026-11-02T10:00")
+    for ticket in (rich_ticket(new_ticket, actors), new_ticket("in_progress"), new_ticket("submitted")):
+        for who in ("supervisor", "handler", "dispatcher"):
+            actor = actors[who]
+            if not access.access_ticket_queryset(actor).filter(pk=ticket.pk).exists():
+                continue
+            plain = _detail(actor, access.access_ticket(actor, ticket.pk))
+            assert _detail(actor, access.access_ticket(actor, ticket.pk, present=True)) == plain
+
+
+def test_the_console_page_is_the_same_with_and_without_presence(client, users, new_ticket, actors, monkeypatch, travel):
+    travel("2026-11-02T10:00")
+    ticket = rich_ticket(new_ticket, actors)
+    client.force_login(users["supervisor"])
+    with_presence = client.get(f"/console/tickets/{ticket.pk}/").content.decode()
+    monkeypatch.setattr(presence, "PAGE", ())
+    without = client.get(f"/console/tickets/{ticket.pk}/").content.decode()
+
+    def body(html: str) -> str:  # the page less its per-request tokens
+        import re
+
+        return re.sub(r'(csrfmiddlewaretoken" value=|CSRFToken": )"[^"]+"', "", html)
+
+    assert body(with_presence) == body(without)
