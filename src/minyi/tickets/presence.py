@@ -13,6 +13,7 @@ Only for reading: a ticket object whose presence was read is not reused after a 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.db.models import IntegerField, ManyToManyField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -32,12 +33,12 @@ _FLAGS = "_presence"
 def _exists_sql(name: str) -> str:
     """`EXISTS (...)` for the outer ticket's rows of relation `name` (written once per process:
     building it with the ORM's `Exists` costs more than the queries it saves)."""
-    field = Ticket._meta.get_field(name)
+    field: Any = Ticket._meta.get_field(name)
     if isinstance(field, ManyToManyField):
-        through = field.remote_field.through
+        through: Any = field.remote_field.through
         table = through._meta.db_table
         column = through._meta.get_field(field.m2m_field_name()).column
-    else:
+    else:  # a reverse foreign key: the related model's field pointing here
         table = field.related_model._meta.db_table
         column = field.field.column
     outer = f'"{Ticket._meta.db_table}"."{Ticket._meta.pk.column}"'

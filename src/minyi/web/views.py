@@ -1140,10 +1140,10 @@ def staff_reply_rows(actor: Actor, ticket: Ticket, events: list[Any]) -> list[di
     files, the leader's notes and its quality screening (for those who may see screenings)."""
     if not presence.has(ticket, "replies"):
         return []
-    replies = ticket.replies.select_related("unit", "outcome", "author__staff_profile", "approved_by__staff_profile")
+    rows = ticket.replies.select_related("unit", "outcome", "author__staff_profile", "approved_by__staff_profile")
     if presence.has(ticket, "attachments"):
-        replies = replies.prefetch_related("attachments")
-    replies = presence.mark_empty(list(replies), "attachments", when=not presence.has(ticket, "attachments"))
+        rows = rows.prefetch_related("attachments")
+    replies = presence.mark_empty(list(rows), "attachments", when=not presence.has(ticket, "attachments"))
     screenings = {
         row.reply_id: row for row in access_screening_queryset(actor).filter(ticket=ticket)
     } if replies and presence.has(ticket, "screenings") else {}
