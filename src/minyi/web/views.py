@@ -34,6 +34,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from minyi.calls import access as calls_access
 from minyi.calls.models import Binding, CallRecord
 from minyi.core import clock
+from minyi.core.counting import count_all
 from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from minyi.core.ratelimit import check_rate
 from minyi.dispatch import services as dispatch_services
@@ -616,25 +617,28 @@ def header_context(request: HttpRequest) -> dict[str, Any]:
             unit_name = snap.unit_names.get(actor.unit_id, "")
         else:
             unit_name = Unit.objects.filter(pk=actor.unit_id).values_list("name", flat=True).first() or ""
-    unread = Notification.objects.filter(
-        user=actor.user,
-        read_at__isnull=True,
-        ticket__in=access.access_ticket_queryset(actor).values("pk"),
-    ).count()
-    is_admin = actor.has(Role.ADMIN) or request.user.is_staff
-    supervision_open = None
-    if can_see_supervision(actor):
-        supervision_open = (
-            access_supervision_queryset(actor).filter(status=SupervisionOrder.Status.OPEN).count()
+    # The badges: one statement for all of them.
+    badges: dict[str, QuerySet[Any]] = {
+        "unread": Notification.objects.filter(
+            user=actor.user,
+            read_at__isnull=True,
+            ticket__in=access.access_ticket_queryset(actor).values("pk"),
         )
+    }
+    supervisor_pages = can_see_supervision(actor)
+    if supervisor_pages:
+        badges["supervision_open"] = access_supervision_queryset(actor).filter(status=SupervisionOrder.Status.OPEN)
     reviewer = access.can_review(actor)
-    reviews_open = (
-        access.access_ticket_queryset(actor).filter(status=Status.UNDER_REVIEW).count() if reviewer else 0
-    )
-    flagged = (
-        access_screening_queryset(actor).filter(state=ReplyScreening.State.FLAGGED).count()
-        if can_supervise(actor) else 0
-    )
+    if reviewer:
+        badges["reviews_open"] = access.access_ticket_queryset(actor).filter(status=Status.UNDER_REVIEW)
+    if can_supervise(actor):
+        badges["flagged"] = access_screening_queryset(actor).filter(state=ReplyScreening.State.FLAGGED)
+    counts = count_all(badges)
+    unread = counts["unread"]
+    is_admin = actor.has(Role.ADMIN) or request.user.is_staff
+    supervision_open = counts.get("supervision_open", 0) if supervisor_pages else None
+    reviews_open = counts.get("reviews_open", 0)
+    flagged = counts.get("flagged", 0)
     notice_years: list[int] = []
     if actor.roles & NOTICE_WARNING_ROLES:
         notice_years = sla_services.missing_notice_years(clock.local_today())
