@@ -69,3 +69,16 @@ def test_the_console_page_is_the_same_with_and_without_presence(client, users, n
         return re.sub(r'(csrfmiddlewaretoken" value=|CSRFToken": )"[^"]+"', "", html)
 
     assert body(with_presence) == body(without)
+
+
+def test_merged_tickets_are_told_apart_from_the_ticket_itself(new_ticket, actors):
+    """Merged tickets are tickets: the target has some, the merged one and a bystander none."""
+    target = new_ticket("submitted")
+    duplicate = new_ticket("submitted")
+    bystander = new_ticket("submitted")
+    actions.merge(actors["dispatcher"], duplicate.pk, target.pk)
+    read = {t.pk: access.access_ticket(actors["supervisor"], t.pk, present=True) for t in (target, duplicate, bystander)}
+    assert presence.has(read[target.pk], "merged_tickets")
+    assert not presence.has(read[duplicate.pk], "merged_tickets")
+    assert not presence.has(read[bystander.pk], "merged_tickets")
+    assert [t.pk for t in read[target.pk].merged_tickets.all()] == [duplicate.pk]
