@@ -23,7 +23,7 @@ from minyi.tickets.models import Ticket
 #: The relations a ticket page or the ticket API reads (related names of `Ticket`).
 PAGE = (
     "assisting_units", "attachments", "replies", "ratings", "reviews", "screenings", "assist_inputs",
-    "merged_tickets", "extensions", "plans", "supervision_orders", "calls",
+    "merged_tickets", "extensions", "plans", "supervision_orders", "calls", "call_bindings",
 )
 
 _FLAGS = "_presence"

@@ -1267,7 +1267,7 @@ def call_context(actor: Actor, ticket: Ticket, *, alert: str = "") -> dict[str, 
         return None
     refusal = calls_access.refusal(actor, ticket) if offer else None
     binding = None
-    if offer:
+    if offer and presence.has(ticket, "call_bindings"):
         binding = (
             Binding.objects.select_related("number")
             .filter(ticket=ticket, handler=actor.user, active=True, expires_at__gt=clock.now())
