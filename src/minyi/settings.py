@@ -165,6 +165,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "web:login"
+# Django's backend, keeping the signed-in user and their roles per process for
+# MINYI_TOKEN_CACHE_SECONDS (two queries less on every console page; ADR 12).
+AUTHENTICATION_BACKENDS = ["minyi.org.backends.CachedModelBackend"]
 LOGIN_REDIRECT_URL = "web:worklist"
 LOGOUT_REDIRECT_URL = "web:login"
 

@@ -23,7 +23,9 @@ def numbers_listed(html: str) -> set[str]:
 
 
 def action_forms(html: str) -> list[str]:
-    return re.findall(r'data-action="([a-z_]+)"', html)
+    """The actions the page offers, in order: its forms, and the folded ones it loads when unfolded."""
+    found = re.findall(r'data-action="([a-z_]+)"|<details[^>]* data-fold="([a-z_]+)"[^>]* hx-get=', html)
+    return [form or fold for form, fold in found]
 
 
 def field_errors(html: str, field: str) -> list[str]:

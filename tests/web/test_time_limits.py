@@ -105,7 +105,9 @@ def row_html(html: str, number: str) -> str:
 
 
 def action_forms(html: str) -> list[str]:
-    return re.findall(r'data-action="([a-z_]+)"', html)
+    """The actions the page offers, in order: its forms, and the folded ones it loads when unfolded."""
+    found = re.findall(r'data-action="([a-z_]+)"|<details[^>]* data-fold="([a-z_]+)"[^>]* hx-get=', html)
+    return [form or fold for form, fold in found]
 
 
 def field_errors(html: str, field: str) -> list[str]:
@@ -361,13 +363,29 @@ def test_the_extension_form_offers_the_active_reasons(client_for, walk):
 
     ExtensionReason.objects.filter(code="other").update(active=False)
     ticket = walk("in_progress")
-    html = get(client_for("handler"), f"/console/tickets/{ticket.pk}/").content.decode()
-    form = re.search(r'<form[^>]*data-action="request_extension".*?</form>', html, re.S).group(0)
-    assert '<option value="hard_case">办理难度大</option>' in form
-    assert '<option value="natural_disaster">' in form and 'value="other"' not in form
-    assert 'name="working_days"' in form and 'name="explanation"' in form
-    assert "已批准延期 0 次，最多 2 次" in form
-    assert '<details class="action-fold" data-fold="request_extension">' in html  # folded
+    handler = client_for("handler")
+    html = get(handler, f"/console/tickets/{ticket.pk}/").content.decode()
+    # Folded, and not built: the page loads it when it is unfolded.
+    fold = re.search(r'<details class="action-fold" id="action-request_extension" data-fold="request_extension"[^>]*>', html).group(0)
+    assert " open" not in fold and f'hx-get="/console/tickets/{ticket.pk}/form/request_extension"' in fold
+    assert 'data-action="request_extension"' not in html and 'name="working_days"' not in html
+    loaded = get(handler, f"/console/tickets/{ticket.pk}/form/request_extension").content.decode()
+    # Without scripts, the link under the fold shows the page with the form open.
+    unfolded = get(handler, f"/console/tickets/{ticket.pk}/?open=request_extension").content.decode()
+    assert '<details class="action-fold" id="action-request_extension" data-fold="request_extension" open>' in unfolded
+    for page in (loaded, unfolded):
+        form = re.search(r'<form[^>]*data-action="request_extension".*?</form>', page, re.S).group(0)
+        assert '<option value="hard_case">办理难度大</option>' in form
+        assert '<option value="natural_disaster">' in form and 'value="other"' not in form
+        assert 'name="working_days"' in form and 'name="explanation"' in form
+        assert "已批准延期 0 次，最多 2 次" in form
+
+
+def test_a_folded_form_is_not_loaded_for_who_may_not_use_it(client_for, walk):
+    ticket = walk("in_progress")
+    response = get(client_for("dispatcher"), f"/console/tickets/{ticket.pk}/form/request_extension")
+    assert response.status_code in (404, 409)
+    assert 'name="working_days"' not in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -393,7 +411,7 @@ def test_a_bad_extension_request_is_refused_on_its_field(
     html = response.content.decode()
     assert field_errors(html, field) == [message]
     # The refused form stays open with what was typed.
-    assert '<details class="action-fold" data-fold="request_extension" open>' in html
+    assert '<details class="action-fold" id="action-request_extension" data-fold="request_extension" open>' in html
     assert state(ticket) == before
 
 
@@ -575,7 +593,7 @@ PLAN = plan_data(("召开业主大会表决", "2026-03-20"), ("完成加装电�
 
 def test_the_plan_form_has_blank_milestone_rows(client_for, walk):
     ticket = walk("in_progress")
-    html = get(client_for("handler"), f"/console/tickets/{ticket.pk}/").content.decode()
+    html = get(client_for("handler"), f"/console/tickets/{ticket.pk}/form/file_plan").content.decode()
     form = re.search(r'<form[^>]*data-action="file_plan".*?</form>', html, re.S).group(0)
     assert form.count('name="milestone_title"') == 5 and form.count('type="date"') == 5
     assert 'data-max="12"' in form and "增加节点" in form

@@ -6,3 +6,8 @@ class OrgConfig(AppConfig):
     name = "minyi.org"
     label = "org"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from minyi.org import backends
+
+        backends.connect()

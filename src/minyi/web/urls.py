@@ -48,6 +48,7 @@ urlpatterns = [
     # Before the transitions' pattern, which would take these names as transitions.
     path("console/tickets/<int:ticket_id>/reveal", privacy_views.reveal, name="reveal"),
     path("console/tickets/<int:ticket_id>/call", privacy_views.call, name="call"),
+    path("console/tickets/<int:ticket_id>/form/<str:transition>", views.ticket_action_form, name="ticket_action_form"),
     path(
         "console/tickets/<int:ticket_id>/<str:transition>",
         views.ticket_action,

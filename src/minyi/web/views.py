@@ -35,7 +35,7 @@ from minyi.calls import access as calls_access
 from minyi.calls.models import Binding, CallRecord
 from minyi.core import clock
 from minyi.core.counting import count_all
-from minyi.core.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
+from minyi.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from minyi.core.ratelimit import check_rate
 from minyi.dispatch import services as dispatch_services
 from minyi.feedback import actions as feedback_actions
@@ -1304,8 +1304,13 @@ def ticket_context(
     failed: tuple[str, Any] | None = None,
     alert: str = "",
     reveal: dict[str, dict[str, Any]] | None = None,
+    unfold: str = "",
 ) -> dict[str, Any]:
+    """What the ticket page shows. The folded action forms (extension, staged plan: rarely
+    used, long) are not built: the page loads one when it is unfolded (`ticket_action_form`),
+    or shows it unfolded when it failed or is named by `unfold` (`?open=`, without scripts)."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
+    unfold = unfold or request.GET.get("open", "")
     load_time_limits(ticket)
     available = access.available_transitions(actor, ticket)
     # The unit leader approves or sends back a reply in one form with two buttons.
@@ -1315,15 +1320,17 @@ def ticket_context(
         if together and name == "reject_reply":
             continue
         failed_here = bool(failed and (failed[0] == name or (together and name == "approve_reply" and failed[0] == "reject_reply")))
-        form = failed[1] if failed and failed_here else new_action_form(name, ticket)
+        folded = name in FOLDED_ACTIONS and not failed_here and name != unfold
+        form = None if folded else failed[1] if failed and failed_here else new_action_form(name, ticket)
         action_forms.append(
             {
                 "name": name,
                 "label": ACTION_LABELS.get(name, name),
                 "form": form,
                 "decision": isinstance(form, DecisionForm),
-                "multipart": form.is_multipart(),
-                "folded": name in FOLDED_ACTIONS and not failed_here,
+                "multipart": form is not None and form.is_multipart(),
+                "folded": folded,
+                "lazy": folded,
                 "foldable": name in FOLDED_ACTIONS,
                 "with_reject": together and name == "approve_reply",
             }
@@ -1548,6 +1555,22 @@ def ticket_action(request: HttpRequest, ticket_id: int, transition: str) -> Http
     except NotFound:
         return HttpResponseClientRedirect(reverse("web:worklist"))
     return render(request, "web/console/_ticket_panel.html", ticket_context(request, ticket))
+
+
+@staff_view
+@require_GET
+def ticket_action_form(request: HttpRequest, ticket_id: int, transition: str) -> HttpResponse:
+    """One folded action form of the ticket page, loaded when it is unfolded."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    try:
+        ticket = access.access_ticket(actor, ticket_id, present=True)
+    except DomainError as exc:
+        return console_error(request, exc)
+    context = ticket_context(request, ticket, unfold=transition)
+    action = next((a for a in context["actions"] if a["name"] == transition and a["form"] is not None), None)
+    if action is None:
+        return console_error(request, Conflict(_("This action is not open to you on this ticket now."), "invalid_state"))
+    return render(request, "web/console/_action_form.html", {**context, "action": action})
 
 
 @staff_view
