@@ -204,6 +204,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (more than 1: gunicorn's gthread workers, which keep connections alive)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/minyi_bench_intake"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
@@ -218,6 +220,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [str(BIN / "minyi"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+         "--threads", str(args.threads),
          "--access-log", "", "--max-requests", "0"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )
@@ -245,7 +248,7 @@ def main() -> None:
     rate = created / (duration_us / 1e6)
     tps = pgbench(args.database_url, fx, env, args.connections, min(args.seconds, 15))
     print(f"intake: {created:,} tickets in {duration_us / 1e6:.1f} s over {args.connections} connections, "
-          f"{args.workers} gunicorn workers")
+          f"{args.workers} gunicorn workers × {args.threads} threads")
     print(f"  tickets/s        {rate:,.0f}   (goal ≥ 1,000)")
     print(f"  latency p50      {p50 / 1000:.1f} ms")
     print(f"  latency p90      {p90 / 1000:.1f} ms")

@@ -367,3 +367,14 @@ def approved_plan(actors, ticket, *dates: str):
 
     file_plan(actors["handler"], ticket, *dates)
     return sla_actions.decide_plan(actors["supervisor"], ticket.pk, approve=True, note="同意")
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """The public rate limit counts in fixed windows: keep a test's requests in one window,
+    so that a test running across a window's end is not let through."""
+    from types import SimpleNamespace
+
+    from minyi.core import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))

@@ -130,7 +130,7 @@ def test_an_inactive_category_is_refused(api_client, org):
     assert_error(preview(api_client, type="consultation", category_id=org["bus"].pk), 422, "invalid_category", "category_id")
 
 
-def test_deadline_preview_is_rate_limited(api_client, db, settings):
+def test_deadline_preview_is_rate_limited(api_client, db, settings, one_rate_window):
     settings.MINYI_PUBLIC_RATE_LIMIT = 2
     for _ in range(2):
         assert preview(api_client, type="help", received_at="2026-11-02").status_code == 200

@@ -177,7 +177,7 @@ def test_the_requester_follows_an_anonymous_ticket_to_the_end(api_client, api, o
 
 
 @pytest.fixture
-def limit_3(settings):
+def limit_3(settings, one_rate_window):
     settings.MINYI_PUBLIC_RATE_LIMIT = 3
 
 

@@ -264,7 +264,7 @@ def test_the_rating_window_closes(new_ticket, unchanged, settings):
     assert refused.status_code == 409 and "该答复的评价期限已过。" in refused.content.decode()
 
 
-def test_the_rating_link_is_rate_limited(new_ticket, settings):
+def test_the_rating_link_is_rate_limited(new_ticket, settings, one_rate_window):
     settings.MINYI_PUBLIC_RATE_LIMIT = 2
     url = link_of(new_ticket("replied"))
     client = Client()

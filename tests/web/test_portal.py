@@ -223,7 +223,7 @@ def test_a_file_that_is_not_an_image_or_pdf_is_refused(org):
     assert Ticket.objects.count() == 0 and Attachment.objects.count() == 0
 
 
-def test_too_many_submissions_are_refused(org, settings):
+def test_too_many_submissions_are_refused(org, settings, one_rate_window):
     settings.MINYI_PUBLIC_RATE_LIMIT = 1
     client = Client()
     assert submit(client, org).status_code == 302
