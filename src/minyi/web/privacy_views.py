@@ -62,7 +62,7 @@ def reveal(request: HttpRequest, ticket_id: int) -> HttpResponse:
     attempt is audited whatever the outcome; a refusal is an error on the reveal form."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     try:
-        ticket = access.access_ticket(actor, ticket_id)
+        ticket = access.access_ticket(actor, ticket_id, present=True)
     except DomainError as exc:
         return no_store(console_error(request, exc))
     field = str(request.POST.get("field", "")).strip()[:24]
@@ -151,7 +151,7 @@ def call(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except DomainError as exc:
         alert, status = str(exc.message), exc.http_status
     try:
-        ticket = access.access_ticket(actor, ticket_id)
+        ticket = access.access_ticket(actor, ticket_id, present=True)
     except DomainError as exc:
         return console_error(request, exc)
     if not is_htmx(request):
