@@ -250,11 +250,8 @@ def _detail(actor: Actor, ticket: Ticket) -> dict[str, Any]:
         ],
         replies=[
             _reply_out(r, lambda a: f"/api/v1/tickets/{ticket.pk}/attachments/{a.token}")
-            for r in presence.mark_empty(
-                list(ticket.replies.select_related("unit", "outcome").prefetch_related(
-                    *(["attachments"] if presence.has(ticket, "attachments") else []))),
-                "attachments", when=not presence.has(ticket, "attachments"))
-        ] if presence.has(ticket, "replies") else [],
+            for r in presence.replies_with_files(ticket, ticket.replies.select_related("unit", "outcome"))
+        ],
         rating=latest_rating(ticket),
         rating_due_at=ticket.rating_due_at,
         redo_count=ticket.redo_count,

@@ -89,17 +89,6 @@ def cached() -> Snapshot | None:
     return snapshot() if settings.MINYI_REFERENCE_CACHE_SECONDS > 0 else None
 
 
-def link_category_parents(category: Category | None) -> None:
-    """Give a category read from the database its ancestors from the snapshot, so that its
-    `path` costs no query (nothing happens when reference data is not cached)."""
-    snap = cached()
-    if category is None or snap is None:
-        return
-    known = snap.categories.get(category.pk)
-    if known is not None and known.parent_id == category.parent_id:
-        category._state.fields_cache["parent"] = known._state.fields_cache.get("parent")
-
-
 #: A ticket's reference relations: read from the snapshot when it is cached, joined otherwise.
 TICKET_RELATIONS = ("category", "district", "street", "lead_unit")
 

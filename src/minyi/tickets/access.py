@@ -76,7 +76,6 @@ def access_ticket(actor: Actor, ticket_id: int, *, for_update: bool = False, pre
     if ticket is None:
         raise NotFound(_("No such ticket, or it is not visible to you."), "ticket_not_found")
     reference.attach_ticket_relations([ticket])
-    reference.link_category_parents(ticket.category)
     return presence.mark_absent(ticket) if present else ticket
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import IntegerField, ManyToManyField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from minyi.tickets.models import Ticket
+from minyi.tickets.models import Attachment, Ticket
 
 #: The relations a ticket page or the ticket API reads (related names of `Ticket`).
 PAGE = (
@@ -88,11 +88,14 @@ def has(ticket: Ticket, name: str) -> bool:
     return name not in _absent(ticket)
 
 
-def mark_empty(objects: list, name: str, *, when: bool) -> list:
-    """When `when`, mark relation `name` of each of `objects` (a ticket's replies, say) as
-    fetched and empty: the ticket has none of those rows at all."""
-    if when:
-        for obj in objects:
-            model = obj._meta.get_field(name).related_model
-            obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = _empty(model)
-    return objects
+def replies_with_files(ticket: Ticket, replies: QuerySet) -> list:
+    """`replies` (of `ticket`) read with their attachments: prefetched when the ticket has
+    files, marked empty when it has none (no query); none at all when it has no replies."""
+    if not has(ticket, "replies"):
+        return []
+    if has(ticket, "attachments"):
+        return list(replies.prefetch_related("attachments"))
+    rows = list(replies)
+    for reply in rows:
+        reply.__dict__.setdefault("_prefetched_objects_cache", {})["attachments"] = _empty(Attachment)
+    return rows

@@ -1142,12 +1142,9 @@ def routing_suggestion(ticket: Ticket) -> dispatch_services.Routed:
 def staff_reply_rows(actor: Actor, ticket: Ticket, events: list[Any]) -> list[dict[str, Any]]:
     """Every reply with its outcome, state (sent, awaiting the leader, sent back), round,
     files, the leader's notes and its quality screening (for those who may see screenings)."""
-    if not presence.has(ticket, "replies"):
-        return []
-    rows = ticket.replies.select_related("unit", "outcome", "author__staff_profile", "approved_by__staff_profile")
-    if presence.has(ticket, "attachments"):
-        rows = rows.prefetch_related("attachments")
-    replies = presence.mark_empty(list(rows), "attachments", when=not presence.has(ticket, "attachments"))
+    replies = presence.replies_with_files(
+        ticket, ticket.replies.select_related("unit", "outcome", "author__staff_profile", "approved_by__staff_profile")
+    )
     screenings = {
         row.reply_id: row for row in access_screening_queryset(actor).filter(ticket=ticket)
     } if replies and presence.has(ticket, "screenings") else {}
