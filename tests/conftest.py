@@ -378,3 +378,21 @@ def one_rate_window(monkeypatch):
     from minyi.core import ratelimit
 
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+
+
+@pytest.fixture
+def redone_ticket(new_ticket, actors):
+    """A factory: a ticket replied to, rated dissatisfied, sent back by review and replied to
+    again (replies, ratings, a review and screenings)."""
+
+    def make():
+        from minyi.feedback.actions import review
+        from minyi.tickets import actions
+
+        ticket = new_ticket("replied")
+        actions.rate(actors["agent"], ticket.pk, rating="dissatisfied")
+        review(actors["supervisor"], ticket.pk, decision="redo", explanation="诉求合理")
+        actions.reply(actors["leader"], ticket.pk, "经单位领导复查，电梯已于11月5日完成全面检修并通过验收。", outcome="resolved")
+        return ticket
+
+    return make

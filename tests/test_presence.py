@@ -10,19 +10,8 @@ from minyi.api.app import _detail
 from minyi.tickets import access, actions, presence
 
 
-def rich_ticket(new_ticket, actors):
-    """A ticket with replies, a dissatisfied rating, a review and a second reply."""
-    from minyi.feedback.actions import review
-
-    ticket = new_ticket("replied")
-    actions.rate(actors["agent"], ticket.pk, rating="dissatisfied")
-    review(actors["supervisor"], ticket.pk, decision="redo", explanation="诉求合理")
-    actions.reply(actors["leader"], ticket.pk, "经单位领导复查，电梯已于11月5日完成全面检修并通过验收。", outcome="resolved")
-    return ticket
-
-
-def test_presence_tells_which_relations_a_ticket_has(new_ticket, actors):
-    ticket = rich_ticket(new_ticket, actors)
+def test_presence_tells_which_relations_a_ticket_has(redone_ticket, actors):
+    ticket = redone_ticket()
     read = access.access_ticket(actors["supervisor"], ticket.pk, present=True)
     assert {name for name in presence.PAGE if presence.has(read, name)} == {"replies", "ratings", "reviews", "screenings"}
 
@@ -44,9 +33,9 @@ def test_absent_relations_are_read_without_a_query(new_ticket, actors):
     assert len(ctx.captured_queries) == 1
 
 
-def test_the_detail_is_the_same_with_and_without_presence(new_ticket, actors, travel):
+def test_the_detail_is_the_same_with_and_without_presence(new_ticket, redone_ticket, actors, travel):
     travel("2026-11-02T10:00")
-    for ticket in (rich_ticket(new_ticket, actors), new_ticket("in_progress"), new_ticket("submitted")):
+    for ticket in (redone_ticket(), new_ticket("in_progress"), new_ticket("submitted")):
         for who in ("supervisor", "handler", "dispatcher"):
             actor = actors[who]
             if not access.access_ticket_queryset(actor).filter(pk=ticket.pk).exists():
@@ -55,9 +44,9 @@ def test_the_detail_is_the_same_with_and_without_presence(new_ticket, actors, tr
             assert _detail(actor, access.access_ticket(actor, ticket.pk, present=True)) == plain
 
 
-def test_the_console_page_is_the_same_with_and_without_presence(client, users, new_ticket, actors, monkeypatch, travel):
+def test_the_console_page_is_the_same_with_and_without_presence(client, users, redone_ticket, monkeypatch, travel):
     travel("2026-11-02T10:00")
-    ticket = rich_ticket(new_ticket, actors)
+    ticket = redone_ticket()
     client.force_login(users["supervisor"])
     with_presence = client.get(f"/console/tickets/{ticket.pk}/").content.decode()
     monkeypatch.setattr(presence, "PAGE", ())
