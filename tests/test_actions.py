@@ -452,3 +452,30 @@ def test_time_limit_applications_and_decisions_are_notified(
         sla_actions.decide_extension(actors["supervisor"], ticket.pk, approve=True)
     told = Notification.objects.filter(ticket=ticket, event__kind="extension_approved")
     assert set(told.values_list("user__username", flat=True)) == {"handler", "leader"}
+
+
+def test_submit_stores_every_kind_of_value_as_given(org, actors):
+    """On PostgreSQL a new ticket travels as one JSON row (`tickets/store.py`): decimals,
+    instants to the microsecond, sealed personal fields, quotes, backslashes and characters
+    outside the BMP come back exactly as the ORM would have written them."""
+    moment = dt.datetime(2026, 9, 30, 10, 0, 1, 123456, tzinfo=SHANGHAI)
+    text = '他说："井盖\\破损"，\'严重\'。😀 {"x": 1} %s %(y)s'
+    data = submission_data(
+        org, text=text, title="井盖破损😀", latitude="22.543096", longitude="114.057865",
+        requester_id_number="11010519491231002X", requester_email="zhang@example.cn", urgent=True,
+    )
+    with clock.frozen_at(moment):
+        ticket, _code = actions.submit(actors["agent"], clean_submission(data, [], channel="hotline"))
+    stored = type(ticket).objects.get(pk=ticket.pk)
+    assert (stored.title, stored.text) == ("井盖破损😀", text)
+    assert (str(stored.latitude), str(stored.longitude)) == ("22.543096", "114.057865")
+    assert stored.created_at == moment and stored.due_at == ticket.due_at
+    assert (stored.requester_name, stored.requester_phone) == ("张三", "13800138000")
+    assert (stored.requester_id_number, stored.requester_email) == ("11010519491231002X", "zhang@example.cn")
+    assert stored.urgent is True and stored.unit_due_at is None and stored.lead_unit_id is None
+    assert (stored.category_id, stored.district_id, stored.street_id) == (
+        org["property"].pk, org["futian"].pk, org["lianhua"].pk
+    )
+    event = last_event(stored)
+    assert event.ticket_id == ticket.pk and event.created_at == moment
+    assert event.data == {"channel": "hotline", "attachments": 0}
