@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Q
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
 from minyi.core.errors import DomainError
@@ -16,7 +18,7 @@ from minyi.dispatch.models import RoutingRule
 from minyi.org.actors import system_actor
 from minyi.org.models import Category, Unit
 from minyi.tickets import actions
-from minyi.tickets.models import Ticket, TicketEvent
+from minyi.tickets.models import RETURN_EVENTS, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -134,22 +136,27 @@ def auto_dispatch(ticket: Ticket) -> Ticket:
 def return_counts(unit_id: int | None = None) -> list[dict[str, Any]]:
     """Per unit: returns, upheld (re-dispatched elsewhere), resent (dispatched to the same unit
     again, e.g. with completed information), rejected (force-dispatched back by arbitration) and
-    pending (awaiting the dispatcher's ruling); from the timeline."""
-    events = TicketEvent.objects.all()
-    returns = events.filter(kind="return")
-    rejected = events.filter(kind="arbitrate")
-    redispatched = events.filter(kind="dispatch", data__return_outcome__in=["upheld", "resent"])
+    pending (awaiting the dispatcher's ruling); from the timeline, counted by the database in one
+    query over the events that the partial index `event_returns` holds (returns, and the
+    dispatches and arbitrations that carry a return's outcome)."""
+    events = TicketEvent.objects.filter(RETURN_EVENTS)
     if unit_id is not None:
-        returns = returns.filter(unit_id=unit_id)
-        rejected = rejected.filter(unit_id=unit_id)
-        redispatched = redispatched.filter(data__returned_unit_id=unit_id)
-    outcomes = [(e["return_outcome"], int(e["returned_unit_id"])) for e in redispatched.values_list("data", flat=True)]
-    counts: dict[str, Counter[int]] = {
-        "returns": Counter(returns.values_list("unit_id", flat=True)),
-        "upheld": Counter(pk for outcome, pk in outcomes if outcome == "upheld"),
-        "resent": Counter(pk for outcome, pk in outcomes if outcome == "resent"),
-        "rejected": Counter(rejected.values_list("unit_id", flat=True)),
-    }
+        events = events.filter(Q(unit_id=unit_id) | Q(data__returned_unit_id=unit_id))
+    grouped = (
+        events.values("kind", "unit_id", outcome=KT("data__return_outcome"), returned=KT("data__returned_unit_id"))
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, Counter[int]] = {key: Counter() for key in ("returns", "upheld", "resent", "rejected")}
+    for row in grouped:
+        if row["kind"] == "return":
+            counts["returns"][row["unit_id"]] += row["n"]
+        elif row["kind"] == "arbitrate":
+            counts["rejected"][row["unit_id"]] += row["n"]
+        elif row["outcome"] in ("upheld", "resent") and row["returned"]:
+            counts[row["outcome"]][int(row["returned"])] += row["n"]
+    if unit_id is not None:
+        counts = {key: Counter({unit_id: counter[unit_id]}) for key, counter in counts.items()}
     unit_ids = set().union(*counts.values())
     if unit_id is not None:
         unit_ids.add(unit_id)

@@ -10,15 +10,15 @@ from django.db.models import Count, Q
 
 from minyi.feedback.models import RatingReview
 from minyi.org.models import Unit
-from minyi.tickets.choices import Rating, ReplyState, ReviewDecision
-from minyi.tickets.models import Reply, TicketEvent, TicketRating
+from minyi.tickets.choices import Rating, ReviewDecision
+from minyi.tickets.models import UNIT_REPLIES, UNRATED_CLOSES, Reply, TicketEvent, TicketRating
 
 
 def unit_feedback(unit_id: int | None = None, since: dt.datetime | None = None) -> list[dict[str, Any]]:
     """One row per unit with replies: replies, ratings by grade, unrated closures, redos."""
-    replies = Reply.objects.filter(state=ReplyState.PUBLISHED, direct=False, unit__isnull=False)
+    replies = Reply.objects.filter(UNIT_REPLIES)
     ratings = TicketRating.objects.filter(reply__unit__isnull=False)
-    unrated = TicketEvent.objects.filter(kind="close", data__unrated=True, unit__isnull=False)
+    unrated = TicketEvent.objects.filter(UNRATED_CLOSES, unit__isnull=False)
     redos = RatingReview.objects.filter(decision=ReviewDecision.REDO, unit__isnull=False)
     if unit_id is not None:
         replies, ratings = replies.filter(unit_id=unit_id), ratings.filter(reply__unit_id=unit_id)
@@ -34,7 +34,9 @@ def unit_feedback(unit_id: int | None = None, since: dt.datetime | None = None) 
             "unrated": 0, "redos": 0,
         })
 
-    for pk, n in replies.values_list("unit_id").annotate(n=Count("id")).order_by():
+    # COUNT(*), not COUNT(id): the partial indexes on replies and unrated closures then answer
+    # alone (an index-only scan) instead of reading every row's table page.
+    for pk, n in replies.values_list("unit_id").annotate(n=Count("*")).order_by():
         row(pk)["replies"] = n
     grades = {grade: Count("id", filter=Q(rating=grade)) for grade in Rating.values}
     graded: Any = ratings.values("reply__unit_id").annotate(**grades).order_by()
@@ -42,9 +44,9 @@ def unit_feedback(unit_id: int | None = None, since: dt.datetime | None = None) 
         target = row(item["reply__unit_id"])
         for grade in Rating.values:
             target[grade] = item[grade]
-    for pk, n in unrated.values_list("unit_id").annotate(n=Count("id")).order_by():
+    for pk, n in unrated.values_list("unit_id").annotate(n=Count("*")).order_by():
         row(pk)["unrated"] = n
-    for pk, n in redos.values_list("unit_id").annotate(n=Count("id")).order_by():
+    for pk, n in redos.values_list("unit_id").annotate(n=Count("*")).order_by():
         row(pk)["redos"] = n
     names = dict(Unit.objects.filter(pk__in=rows).values_list("pk", "name"))
     result = []

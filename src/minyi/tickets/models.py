@@ -263,6 +263,10 @@ class Attachment(models.Model):
         return self.name
 
 
+#: The units' published replies (not the platform's direct answers): what `feedback.stats` counts.
+UNIT_REPLIES = models.Q(state=ReplyState.PUBLISHED, direct=False, unit__isnull=False)
+
+
 class Reply(models.Model):
     """The unit's answer to the requester (答复); the platform's direct answer is one too."""
 
@@ -297,6 +301,7 @@ class Reply(models.Model):
         verbose_name_plural = _("replies")
         indexes = [
             models.Index(fields=["published_at"], include=["direct", "state", "outcome", "unit"], name="reply_published_cov"),
+            models.Index(fields=["unit", "created_at"], condition=UNIT_REPLIES, name="reply_unit_published"),
         ]
 
     def __str__(self) -> str:
@@ -370,6 +375,13 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError("ticket events are append-only")
 
 
+#: The events the returns report counts (`dispatch.services.return_counts`): returns, and the
+#: dispatches and arbitrations that carry a return's outcome. A partial index holds just these.
+RETURN_EVENTS = models.Q(kind="return") | models.Q(data__has_key="return_outcome")
+#: Closures at the end of the rating window without a rating (`feedback.stats`), indexed alike.
+UNRATED_CLOSES = models.Q(kind="close", data__unrated=True)
+
+
 class TicketEvent(models.Model):
     """One row per transition (and per notable act): the timeline, audit trail and KPI source.
 
@@ -402,7 +414,12 @@ class TicketEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_time"),
+            # The reports' few rows among tens of millions of events, without reading the rest.
+            models.Index(fields=["unit", "kind"], condition=RETURN_EVENTS, name="event_returns"),
+            models.Index(fields=["unit", "created_at"], condition=UNRATED_CLOSES, name="event_unrated_closes"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.kind}"
