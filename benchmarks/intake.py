@@ -131,7 +131,7 @@ def wait_ready(port: int, seconds: float = 60) -> None:
     sys.exit("the server did not start")
 
 
-def lua(bodies: list[dict], bearer: str) -> str:
+def lua(bodies: list[dict], bearer: str, path: str = "/api/v1/tickets") -> str:
     encoded = ",\n".join("[[" + json.dumps(b, ensure_ascii=False) + "]]" for b in bodies)
     return f"""
 local bodies = {{
@@ -143,7 +143,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {bearer}"
 request = function()
   n = n + 1
-  return wrk.format(nil, "/api/v1/tickets", nil, bodies[(n % #bodies) + 1])
+  return wrk.format(nil, "{path}", nil, bodies[(n % #bodies) + 1])
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %d %d %d\\n", summary.requests, summary.errors.status,
