@@ -47,8 +47,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_by_group(server_pgid: int) -> dict[str, float]:
-    """CPU seconds (user + system) so far of the web server's processes, PostgreSQL's and wrk's."""
-    totals = {"web": 0.0, "postgres": 0.0, "wrk": 0.0}
+    """CPU seconds (user + system) so far of the web server's processes and PostgreSQL's (wrk's
+    is read from this process's children once it has exited)."""
+    totals = {"web": 0.0, "postgres": 0.0}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -64,45 +65,43 @@ def cpu_by_group(server_pgid: int) -> dict[str, float]:
             totals["web"] += seconds
         elif name == "postgres":
             totals["postgres"] += seconds
-        elif name == "wrk":
-            totals["wrk"] += seconds
     return totals
 
 
 def run_layer(name: str, args, env: dict[str, str], bodies: list[dict]) -> dict:
     target, path = LAYERS[name]
     port = intake.free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (the server's errors, shown if it fails; closed with the run)
-    server = subprocess.Popen(  # noqa: S603
-        [str(intake.BIN / "gunicorn"), "--chdir", str(HERE), "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--worker-class", "sync", "--preload", "--log-level", "warning",
-         target],
-        env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
-    )
-    try:
-        intake.wait_ready(port)
-        bearer = intake.token(port) if name != "wsgi" else "none"
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-            f.write(intake.lua(bodies, bearer, path))
-        wrk = [intake.tool("wrk"), "-t2", "--timeout", "5s", "-s", f.name, f"http://127.0.0.1:{port}"]
-        subprocess.run([*wrk, "-c8", "-d3s"], capture_output=True, check=True)  # noqa: S603 (warm up)
-        before = cpu_by_group(server.pid)
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run([*wrk, f"-c{args.connections}", f"-d{args.seconds}s"],  # noqa: S603
-                              capture_output=True, text=True, check=True)
-        after = cpu_by_group(server.pid)
-        ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk has exited: its CPU is counted here
-        after["wrk"] = before["wrk"] + (ended.ru_utime + ended.ru_stime) - (children.ru_utime + children.ru_stime)
-    except BaseException:
-        log.seek(0)
-        sys.stderr.write(log.read().decode(errors="replace")[-3000:])
-        raise
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
+    with tempfile.TemporaryFile() as log:  # the server's errors, shown if it fails
+        server = subprocess.Popen(  # noqa: S603
+            [str(intake.BIN / "gunicorn"), "--chdir", str(HERE), "--bind", f"127.0.0.1:{port}",
+             "--workers", str(args.workers), "--worker-class", "sync", "--preload", "--log-level", "warning",
+             target],
+            env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+        )
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+            intake.wait_ready(port)
+            bearer = intake.token(port) if name != "wsgi" else "none"
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+                f.write(intake.lua(bodies, bearer, path))
+            wrk = [intake.tool("wrk"), "-t2", "--timeout", "5s", "-s", f.name, f"http://127.0.0.1:{port}"]
+            subprocess.run([*wrk, "-c8", "-d3s"], capture_output=True, check=True)  # noqa: S603 (warm up)
+            before = cpu_by_group(server.pid)
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            done = subprocess.run([*wrk, f"-c{args.connections}", f"-d{args.seconds}s"],  # noqa: S603
+                                  capture_output=True, text=True, check=True)
+            after = cpu_by_group(server.pid)
+            ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk has exited: its CPU is counted here
+            wrk_seconds = (ended.ru_utime + ended.ru_stime) - (children.ru_utime + children.ru_stime)
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-3000:])
+            raise
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
     found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", done.stdout)
     assert found, done.stdout
     requests, bad, errors, p50, p99, _p90, duration_us = (int(x) for x in found.groups())
@@ -111,6 +110,7 @@ def run_layer(name: str, args, env: dict[str, str], bodies: list[dict]) -> dict:
     return {
         "rate": requests / (duration_us / 1e6), "p50": p50 / 1000, "p99": p99 / 1000,
         **{group: (after[group] - before[group]) * 1000 / requests for group in before},
+        "wrk": wrk_seconds * 1000 / requests,
     }
 
 

@@ -10,16 +10,20 @@ class AddIndexOnline(migrations.AddIndex):
     stays writable while tens of millions of rows are read (intake does not stop for an upgrade).
     Elsewhere a plain CREATE INDEX. A migration using it sets `atomic = False`."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def _concurrently(self, app_label, schema_editor, state, method: str) -> bool:
+        """On PostgreSQL, run `schema_editor.<method>` (add_index, remove_index) concurrently
+        and say so; elsewhere do nothing and return False."""
         if schema_editor.connection.vendor != "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        model = to_state.apps.get_model(app_label, self.model_name)
+            return False
+        model = state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+            getattr(schema_editor, method)(model, self.index, concurrently=True)
+        return True
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if not self._concurrently(app_label, schema_editor, to_state, "add_index"):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, concurrently=True)
+        if not self._concurrently(app_label, schema_editor, from_state, "remove_index"):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -155,11 +155,8 @@ def return_counts(unit_id: int | None = None) -> list[dict[str, Any]]:
             counts["rejected"][row["unit_id"]] += row["n"]
         elif row["outcome"] in ("upheld", "resent") and row["returned"]:
             counts[row["outcome"]][int(row["returned"])] += row["n"]
-    if unit_id is not None:
-        counts = {key: Counter({unit_id: counter[unit_id]}) for key, counter in counts.items()}
-    unit_ids = set().union(*counts.values())
-    if unit_id is not None:
-        unit_ids.add(unit_id)
+    # One unit: its row only (the query also reads dispatches to it that count for other units).
+    unit_ids = {unit_id} if unit_id is not None else set().union(*counts.values())
     units = Unit.objects.in_bulk([pk for pk in unit_ids if pk is not None])
     rows = []
     for pk, unit in sorted(units.items(), key=lambda item: item[1].code):
